@@ -1,0 +1,31 @@
+# One command runs the portal, one runs the tests. Both create .venv with the pinned requirements.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+# The suite runs once on SQLite and once on PostgreSQL.
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres bench clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+# The portal with its django-q2 scheduler, on SQLite and the ORM broker, with the sandboxes on.
+run: $(STAMP)
+	DEBUG=true SANDBOX_ENABLED=true $(BIN)/python manage.py run_portal --port $(PORT)
+
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,175 @@
+"""Settings of the portal, read from the environment through django-environ.
+
+Every value a deployment may change is an environment variable (or a line in `.env`); the
+defaults run the portal on one machine with SQLite and django-q2's ORM broker.
+"""
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / "data"
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+# Core
+# The development key lets a newcomer start the portal at once; production refuses it below.
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-key-do-not-use-in-production"
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key while DEBUG is off. Set SECRET_KEY to a long random "
+        "value (python -c 'import secrets; print(secrets.token_urlsafe(50))') or set DEBUG=true "
+        "for a local trial."
+    )
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "simple_history",
+    "integrations",
+    "mappings",
+    "exports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database
+DATA_DIR.mkdir(exist_ok=True)
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'portal.sqlite3'}"),
+}
+DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the qcluster share one SQLite file: wait for a lock instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Passwords, language, time
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Security (production mode is DEBUG off)
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# Encryption keys
+# django-fernet-encrypted-fields derives its keys from SECRET_KEY (and SECRET_KEY_FALLBACKS) and
+# SALT_KEY. SALT_KEY may be a list: the first entry encrypts, every entry decrypts, so a new salt
+# is put first and the old one kept after it until every credential is re-encrypted.
+SALT_KEY = env.list("ENCRYPTION_SALT", default=["development-salt-do-not-use-in-production"])
+if not DEBUG and SALT_KEY[0].startswith("development-salt"):
+    raise ImproperlyConfigured(
+        "ENCRYPTION_SALT is the development salt while DEBUG is off. Set ENCRYPTION_SALT to a "
+        "long random value and keep it: without it the stored API keys cannot be read."
+    )
+
+# django-q2
+# The ORM broker needs nothing else; REDIS_URL switches to Redis so several qcluster processes on
+# several machines share one queue. `timeout` stays well below `retry` so a task is never handed to
+# a second worker while the first may still run it.
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": "portal",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": env.int("Q_TIMEOUT", default=600),
+    "retry": env.int("Q_RETRY", default=900),
+    "max_attempts": 3,
+    "catch_up": False,
+    "save_limit": 1000,
+    "ack_failures": True,
+    "label": "Background tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+if env.bool("Q_SYNC", default=False):
+    Q_CLUSTER["sync"] = True
+
+# Odoo
+ODOO_TIMEOUT_SECONDS = (env.float("ODOO_CONNECT_TIMEOUT", default=5.0), env.float("ODOO_READ_TIMEOUT", default=60.0))
+ODOO_MAX_RETRIES = env.int("ODOO_MAX_RETRIES", default=3)
+# Plain http is refused for Odoo and Pleo except towards loopback hosts when this is on (local
+# Odoo under development, the sandboxes).
+ALLOW_HTTP_LOOPBACK = env.bool("ALLOW_HTTP_LOOPBACK", default=DEBUG)
+
+# Pleo
+PLEO_API_BASE_URL = env.str("PLEO_API_BASE_URL", default="https://external.pleo.io")
+PLEO_TIMEOUT_SECONDS = (env.float("PLEO_CONNECT_TIMEOUT", default=5.0), env.float("PLEO_READ_TIMEOUT", default=60.0))
+PLEO_MAX_RETRIES = env.int("PLEO_MAX_RETRIES", default=3)
+
+# Sandboxes: the stand-ins for Pleo and Odoo, for tests, demo and benchmarks only.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+if SANDBOX_ENABLED:
+    if not DEBUG and not env.bool("SANDBOX_ALLOW_IN_PRODUCTION", default=False):
+        raise ImproperlyConfigured("SANDBOX_ENABLED is for tests and demos: it needs DEBUG=true.")
+    INSTALLED_APPS += ["sandbox.odoo", "sandbox.pleo"]
+
+# Logging: method, endpoint, status and attempt of outgoing calls; never headers or credentials.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,163 @@
+"""Clients of the firm and their Pleo and Odoo connections, plus the two abstract bases every app uses."""
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from encrypted_fields.fields import EncryptedCharField
+from simple_history.models import HistoricalRecords
+
+from integrations.choices import ClientStatus
+
+__all__ = [
+    "TimeStampedModel",
+    "ClientOwnedQuerySet",
+    "ClientOwnedModel",
+    "Client",
+    "OdooConnection",
+    "PleoConnection",
+]
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class ClientOwnedQuerySet(models.QuerySet):
+    """Scopes rows to the clients a staff member handles; superusers see every client."""
+
+    client_path = "client"
+
+    def for_user(self, user):
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(**{f"{self.client_path}__staff": user}).distinct()
+
+
+class ClientOwnedModel(TimeStampedModel):
+    client = models.ForeignKey(
+        to="integrations.Client",
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
+        verbose_name=_("client"),
+    )
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class ClientQuerySet(ClientOwnedQuerySet):
+    def for_user(self, user):
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(staff=user).distinct()
+
+
+class Client(TimeStampedModel):
+    """A client company of the firm: pays with Pleo, keeps its books in Odoo."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ClientStatus.choices, default=ClientStatus.ACTIVE
+    )
+    staff = models.ManyToManyField(
+        to=settings.AUTH_USER_MODEL,
+        related_name="clients",
+        blank=True,
+        verbose_name=_("handled by"),
+        help_text=_("Staff members who see and change this client. Superusers see every client."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = ClientQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[staff])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=ClientStatus.values),
+                name="%(app_label)s_%(class)s_valid_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ClientStatus.ACTIVE
+
+
+class OdooConnection(ClientOwnedModel):
+    """How the portal reaches one client's Odoo: instance, database, integration user, company."""
+
+    client = models.OneToOneField(
+        to="integrations.Client",
+        on_delete=models.CASCADE,
+        related_name="odoo_connection",
+        verbose_name=_("client"),
+    )
+    url = models.URLField(
+        _("Odoo URL"), max_length=300, help_text=_("For example https://mycompany.odoo.com")
+    )
+    database = models.CharField(_("database"), max_length=200, blank=True)
+    login = models.CharField(_("login e-mail"), max_length=254)
+    api_key = EncryptedCharField(_("API key"), max_length=500)
+    company_id = models.PositiveIntegerField(_("Odoo company id"), null=True, blank=True)
+    company_name = models.CharField(_("Odoo company"), max_length=200, blank=True)
+    server_version = models.CharField(_("server version"), max_length=50, blank=True)
+    user_id = models.PositiveIntegerField(_("Odoo user id"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
+    verification_passed = models.BooleanField(_("verification passed"), null=True, blank=True)
+    check_report = models.JSONField(_("last check report"), default=dict, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["api_key", "check_report"])
+
+    class Meta:
+        ordering = ["client__name"]
+        verbose_name = _("Odoo connection")
+        verbose_name_plural = _("Odoo connections")
+
+    def __str__(self) -> str:
+        return f"Odoo of {self.client}"
+
+
+class PleoConnection(ClientOwnedModel):
+    """How the portal reaches one client's Pleo: API token and the chosen Pleo company."""
+
+    client = models.OneToOneField(
+        to="integrations.Client",
+        on_delete=models.CASCADE,
+        related_name="pleo_connection",
+        verbose_name=_("client"),
+    )
+    api_base_url = models.URLField(
+        _("Pleo API URL"), max_length=300, default="https://external.pleo.io"
+    )
+    api_token = EncryptedCharField(_("API token"), max_length=2000)
+    company_id = models.CharField(_("Pleo company id"), max_length=36, blank=True)
+    company_name = models.CharField(_("Pleo company"), max_length=200, blank=True)
+    verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
+    verification_passed = models.BooleanField(_("verification passed"), null=True, blank=True)
+    check_report = models.JSONField(_("last check report"), default=dict, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["api_token", "check_report"])
+
+    class Meta:
+        ordering = ["client__name"]
+        verbose_name = _("Pleo connection")
+        verbose_name_plural = _("Pleo connections")
+
+    def __str__(self) -> str:
+        return f"Pleo of {self.client}"
