@@ -1,0 +1,3 @@
+"""Pleo: the client (client.py), its error tree (errors.py) and the contract's facts and choices (contract.py)."""
+
+__all__: list[str] = []

@@ -11,6 +11,7 @@ __all__ = [
     "PleoConnectionError",
     "PleoRateLimitError",
     "PleoServerError",
+    "PleoFileTooLargeError",
 ]
 
 
@@ -76,6 +77,19 @@ class PleoRateLimitError(PleoConnectionError):
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, retry_after={self.retry_after!r})"
+
 
 class PleoServerError(PleoError):
     """500 or an answer that is not the contract's JSON."""
+
+
+class PleoFileTooLargeError(PleoError):
+    """A receipt is larger than the portal accepts; it was refused before being read in full.
+    The export item should be failed with `receipt_file_size_limit_exceeded`."""
+
+    def __init__(self, message: str, *, max_bytes: int, size: int | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.max_bytes = max_bytes
+        self.size = size  # bytes announced or read before stopping; None when unknown
