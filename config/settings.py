@@ -96,6 +96,8 @@ TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
 
+FORMS_URLFIELD_ASSUME_HTTPS = True  # transitional until Django 6 makes it the default
+
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
@@ -151,6 +153,8 @@ ODOO_MAX_RETRIES = env.int("ODOO_MAX_RETRIES", default=3)
 # Plain http is refused for Odoo and Pleo except towards loopback hosts when this is on (local
 # Odoo under development, the sandboxes).
 ALLOW_HTTP_LOOPBACK = env.bool("ALLOW_HTTP_LOOPBACK", default=DEBUG)
+# Hosts the firm explicitly allows over plain http (an on-premise Odoo inside its own network).
+HTTP_ALLOWED_HOSTS = env.list("HTTP_ALLOWED_HOSTS", default=[])
 
 # Pleo
 PLEO_API_BASE_URL = env.str("PLEO_API_BASE_URL", default="https://external.pleo.io")

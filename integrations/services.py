@@ -1,0 +1,576 @@
+"""Clients, their connections and the "Verify" checks of both sides."""
+import ipaddress
+import logging
+from dataclasses import asdict, dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.choices import ClientStatus
+from integrations.models import Client, OdooConnection, PleoConnection
+from integrations.odoo.client import OdooClient, OdooCredentials
+from integrations.odoo.errors import (
+    OdooAuthenticationError,
+    OdooConnectionError,
+    OdooError,
+    OdooNotFoundError,
+    OdooProtocolError,
+)
+from integrations.pleo.client import PleoClient, PleoCredentials
+from integrations.pleo.errors import (
+    PleoAuthenticationError,
+    PleoError,
+    PleoNotFoundError,
+    PleoPermissionError,
+)
+
+__all__ = [
+    "Check",
+    "ConnectionCheck",
+    "model_update",
+    "url_policy_check",
+    "http_session",
+    "odoo_client_for",
+    "pleo_client_for",
+    "client_create",
+    "clients_status_set",
+    "odoo_connection_save",
+    "pleo_connection_save",
+    "odoo_connection_verify",
+    "pleo_connection_verify",
+    "odoo_company_choose",
+    "pleo_company_choose",
+    "SUPPORTED_ODOO_VERSIONS",
+    "PLEO_REQUIRED_SCOPES",
+]
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_ODOO_VERSIONS = (16, 17)
+# The export reads jobs and items and writes events and item results (pleo-api README §3).
+PLEO_REQUIRED_SCOPES = ("export-jobs:read", "export-jobs:write", "export-items:read")
+
+# Odoo groups by xml id, as the integration user's set-up guide names them.
+GROUP_ACCOUNTANT = "account.group_account_user"
+GROUP_ADVISER = "account.group_account_manager"
+GROUP_SETTINGS = "base.group_system"
+GROUP_CONTACT_CREATION = "base.group_partner_manager"
+
+
+def model_update(*, instance, fields: list[str], data: dict) -> tuple[object, bool]:
+    """Set the given fields from `data`, validate, and save only what changed."""
+    changed = [name for name in fields if name in data and getattr(instance, name) != data[name]]
+    for name in changed:
+        setattr(instance, name, data[name])
+    if changed:
+        instance.full_clean()
+        instance.save(update_fields=[*changed, "updated_at"] if hasattr(instance, "updated_at") else changed)
+    return instance, bool(changed)
+
+
+# Outgoing addresses ---------------------------------------------------------------------------
+
+def url_policy_check(url: str) -> None:
+    """Refuse an address the portal must not call: https only, plain http for loopback when allowed."""
+    parts = urlsplit(url or "")
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in {"http", "https"} or not host:
+        raise ValidationError(f"“{url}” is not a web address. Enter it like https://mycompany.odoo.com")
+    if parts.username or parts.password:
+        raise ValidationError("Leave user name and password out of the address; enter them in their own fields.")
+    if parts.scheme == "https":
+        return
+    if host in settings.HTTP_ALLOWED_HOSTS:
+        return
+    if settings.ALLOW_HTTP_LOOPBACK and _is_loopback(host):
+        return
+    raise ValidationError(
+        f"“{url}” uses plain http, which would send the API key unencrypted. Use the https address."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def http_session() -> requests.Session:
+    """The HTTP session every outgoing client uses; tests swap it for the in-process sandboxes."""
+    return requests.Session()
+
+
+def odoo_client_for(connection: OdooConnection, *, company: bool = True) -> OdooClient:
+    return OdooClient(
+        OdooCredentials(
+            url=connection.url.rstrip("/"),
+            database=connection.database,
+            login=connection.login,
+            api_key=connection.api_key,
+        ),
+        company_id=connection.company_id if company else None,
+        uid=connection.user_id,
+        session=http_session(),
+        timeout=settings.ODOO_TIMEOUT_SECONDS,
+        max_retries=settings.ODOO_MAX_RETRIES,
+    )
+
+
+def pleo_client_for(connection: PleoConnection) -> PleoClient:
+    return PleoClient(
+        PleoCredentials(base_url=connection.api_base_url.rstrip("/"), token=connection.api_token),
+        session=http_session(),
+        timeout=settings.PLEO_TIMEOUT_SECONDS,
+        max_retries=settings.PLEO_MAX_RETRIES,
+    )
+
+
+# Clients and connections ------------------------------------------------------------------------
+
+@transaction.atomic
+def client_create(*, name: str, by=None, staff=(), notes: str = "", status: str = ClientStatus.ACTIVE) -> Client:
+    """Add a client company. A staff member who adds one handles it, or they could not see it."""
+    client = Client(name=name, notes=notes, status=status)
+    client.full_clean()
+    client.save()
+    members = list(staff)
+    if by is not None and not by.is_superuser and by not in members:
+        members.append(by)
+    client.staff.set(members)
+    return client
+
+
+def clients_status_set(*, clients, status: str) -> int:
+    """Pause or resume clients; a paused client's exports and syncs do not run."""
+    count = 0
+    for client in clients:
+        _, changed = model_update(instance=client, fields=["status"], data={"status": status})
+        count += changed
+    return count
+
+
+ODOO_CONNECTION_FIELDS = ["url", "database", "login"]
+PLEO_CONNECTION_FIELDS = ["api_base_url", "company_id", "company_name"]
+
+
+@transaction.atomic
+def odoo_connection_save(*, client: Client, data: dict, api_key: str = "") -> OdooConnection:
+    """Create or change a client's Odoo connection. A blank `api_key` keeps the stored one.
+
+    Changing the address, database or login forgets the verified state: the old report no longer
+    says anything about the new target.
+    """
+    data = {**data, "url": (data.get("url") or "").strip().rstrip("/")}
+    url_policy_check(data["url"])
+    connection = OdooConnection.objects.filter(client=client).first()
+    if connection is None:
+        if not api_key:
+            raise ValidationError({"api_key": "Enter the API key of the Odoo integration user."})
+        connection = OdooConnection(client=client, api_key=api_key, **{k: data.get(k, "") for k in ODOO_CONNECTION_FIELDS})
+        connection.full_clean()
+        connection.save()
+        return connection
+    target_changed = any(getattr(connection, k) != data.get(k, getattr(connection, k)) for k in ODOO_CONNECTION_FIELDS)
+    connection, _ = model_update(instance=connection, fields=ODOO_CONNECTION_FIELDS, data=data)
+    if api_key:
+        connection.api_key = api_key
+        connection.save(update_fields=["api_key", "updated_at"])
+    if target_changed or api_key:
+        _verification_reset(connection, keep_company=not target_changed)
+    return connection
+
+
+@transaction.atomic
+def pleo_connection_save(*, client: Client, data: dict, api_token: str = "") -> PleoConnection:
+    """Create or change a client's Pleo connection. A blank `api_token` keeps the stored one."""
+    data = {**data, "api_base_url": (data.get("api_base_url") or settings.PLEO_API_BASE_URL).strip().rstrip("/")}
+    url_policy_check(data["api_base_url"])
+    connection = PleoConnection.objects.filter(client=client).first()
+    if connection is None:
+        if not api_token:
+            raise ValidationError({"api_token": "Enter the Pleo API token."})
+        connection = PleoConnection(client=client, api_token=api_token, **{k: data.get(k, "") for k in PLEO_CONNECTION_FIELDS})
+        connection.full_clean()
+        connection.save()
+        return connection
+    target_changed = connection.api_base_url != data["api_base_url"]
+    connection, _ = model_update(instance=connection, fields=PLEO_CONNECTION_FIELDS, data=data)
+    if api_token:
+        connection.api_token = api_token
+        connection.save(update_fields=["api_token", "updated_at"])
+    if target_changed or api_token:
+        _verification_reset(connection, keep_company=True)
+    return connection
+
+
+def _verification_reset(connection, *, keep_company: bool) -> None:
+    connection.verified_at = None
+    connection.verification_passed = None
+    fields = ["verified_at", "verification_passed", "updated_at"]
+    if not keep_company:
+        connection.company_id = None if isinstance(connection, OdooConnection) else ""
+        connection.company_name = ""
+        fields += ["company_id", "company_name"]
+    connection.save(update_fields=fields)
+
+
+# Verify -----------------------------------------------------------------------------------------
+
+@dataclass
+class Check:
+    """One line of the check report: what was checked, what was found, what to do about it."""
+
+    key: str
+    title: str
+    passed: bool | None = None  # None: not checked, because an earlier check failed
+    detail: str = ""
+    fix: str = ""
+    required: bool = True
+
+
+@dataclass
+class ConnectionCheck:
+    checks: list[Check] = field(default_factory=list)
+    companies: list[dict] = field(default_factory=list)
+    databases: list[str] = field(default_factory=list)
+    server_version: str = ""
+    user_id: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks if c.required)
+
+    @property
+    def failures(self) -> list[Check]:
+        return [c for c in self.checks if c.passed is False]
+
+    def ok(self, key: str, title: str, detail: str = "", *, required: bool = True) -> None:
+        self.checks.append(Check(key, title, True, detail, "", required))
+
+    def fail(self, key: str, title: str, detail: str, fix: str = "", *, required: bool = True) -> None:
+        self.checks.append(Check(key, title, False, detail, fix, required))
+
+    def as_dict(self) -> dict:
+        return {
+            "passed": self.passed,
+            "checks": [asdict(c) for c in self.checks],
+            "companies": self.companies,
+            "databases": self.databases,
+            "server_version": self.server_version,
+        }
+
+
+class _Stop(Exception):
+    """An Odoo check failed in a way that makes the remaining checks meaningless."""
+
+
+ODOO_CHECK_TITLES = {
+    "address": "The address is a safe web address",
+    "server": "An Odoo server answers at this address",
+    "version": "Odoo version is 16 or 17",
+    "database": "The database exists",
+    "login": "Login e-mail and API key are accepted",
+    "accountant": "The user has Accounting rights (Accountant or Adviser)",
+    "settings": "The user has Settings rights (Administration: Settings)",
+    "company": "The user is allowed in the chosen company",
+    "employees": "The Employees app is installed",
+    "journals": "The company has a purchase journal and a miscellaneous journal",
+    "payable": "The company has an accounts payable account",
+    "contact_creation": "The user may create supplier contacts (Extra Rights: Contact Creation)",
+    "adviser": "The user may create accounts and journals (Accounting: Adviser)",
+}
+
+
+def odoo_connection_verify(*, connection: OdooConnection) -> ConnectionCheck:
+    """Check the Odoo side for real, step by step as an integration user's set-up guide goes.
+
+    Stores the report, the detected version and user, and the company list on the connection.
+    A failed step stops the steps that depend on it; they are listed as not checked.
+    """
+    report = ConnectionCheck()
+    try:
+        _odoo_checks(connection, report)
+    except _Stop:
+        pass
+    done = {c.key for c in report.checks}
+    for key, title in ODOO_CHECK_TITLES.items():
+        if key not in done:
+            report.checks.append(Check(key, title, None, "Not checked: an earlier check failed.",
+                                       required=key not in {"contact_creation", "adviser"}))
+    _report_store(connection, report, server_version=report.server_version, user_id=report.user_id)
+    return report
+
+
+def _odoo_checks(connection: OdooConnection, report: ConnectionCheck) -> None:
+    title = ODOO_CHECK_TITLES
+    try:
+        url_policy_check(connection.url)
+    except ValidationError as exc:
+        report.fail("address", title["address"], " ".join(exc.messages), "Enter the https address of the Odoo instance.")
+        raise _Stop
+    report.ok("address", title["address"], connection.url)
+    host = (urlsplit(connection.url).hostname or "").lower()
+    on_odoo_online = host.endswith(".odoo.com")
+
+    client = odoo_client_for(connection, company=False)
+    try:
+        info = client.version()
+        major = int(info["server_version_info"][0])
+        report.server_version = str(info.get("server_version") or major)
+    except OdooProtocolError:
+        report.fail("server", title["server"], f"The server at {connection.url} does not answer like Odoo's external API.",
+                    "Check the address: it is the one you open Odoo with in the browser, without /web or /odoo.")
+        raise _Stop
+    except (OdooError, KeyError, TypeError, ValueError, IndexError) as exc:
+        report.fail("server", title["server"], _odoo_sentence(exc, connection.url),
+                    "Check the address and that the Odoo instance is running and reachable from the portal.")
+        raise _Stop
+    report.ok("server", title["server"], f"Odoo {report.server_version}")
+    if major not in SUPPORTED_ODOO_VERSIONS:
+        report.fail("version", title["version"],
+                    f"This server runs Odoo {report.server_version}; the portal works with Odoo 16 and 17 only.",
+                    "Connect an Odoo 16 or 17 database, or wait for a portal release that supports this version.")
+        raise _Stop
+    report.ok("version", title["version"], f"Odoo {major}")
+
+    try:
+        report.databases = client.list_databases()
+    except OdooError:
+        report.databases = []  # Odoo Online and hardened servers do not list databases.
+    database = connection.database
+    proposal = host.split(".")[0] if on_odoo_online else ""
+    if not database:
+        hint = f" On Odoo Online it is usually the subdomain: “{proposal}”." if proposal else ""
+        listed = f" Databases on this server: {', '.join(report.databases)}." if report.databases else ""
+        report.fail("database", title["database"], "No database name is entered." + hint + listed,
+                    "Enter the database name.")
+        raise _Stop
+    if report.databases and database not in report.databases:
+        report.fail("database", title["database"],
+                    f"There is no database “{database}” on this server. Databases: {', '.join(report.databases)}.",
+                    "Pick one of the listed databases.")
+        raise _Stop
+
+    try:
+        uid = client.authenticate()
+    except OdooNotFoundError:
+        hint = f" On Odoo Online it is usually the subdomain: “{proposal}”." if proposal and proposal != database else ""
+        report.fail("database", title["database"], f"There is no database “{database}” on this server.{hint}",
+                    "Check the database name (Settings → Activate developer mode shows it in the top menu).")
+        raise _Stop
+    except OdooAuthenticationError:
+        report.ok("database", title["database"], database)
+        plan = (" On Odoo Online, API access also depends on the subscription plan: the Free/One App plan "
+                "has no external API access.") if on_odoo_online else ""
+        report.fail("login", title["login"], f"Odoo refused the login “{connection.login}” with this API key.{plan}",
+                    "In Odoo, open the integration user's Preferences → Account Security → New API Key, and "
+                    "enter the new key here together with the user's login e-mail.")
+        raise _Stop
+    except OdooError as exc:
+        report.fail("login", title["login"], _odoo_sentence(exc, connection.url), "Try again later.")
+        raise _Stop
+    report.ok("database", title["database"], database)
+    report.user_id = connection.user_id = uid
+    report.ok("login", title["login"], f"Logged in as user {uid}.")
+
+    try:
+        _odoo_rights_checks(client, connection, report, uid)
+    except OdooError as exc:
+        step = next((k for k in ODOO_CHECK_TITLES if k not in {c.key for c in report.checks}), "company")
+        report.fail(step, title[step], _odoo_sentence(exc, connection.url), "Try Verify again; if it keeps failing, check the user's rights in Odoo.")
+        raise _Stop
+
+
+def _odoo_rights_checks(client: OdooClient, connection: OdooConnection, report: ConnectionCheck, uid: int) -> None:
+    title = ODOO_CHECK_TITLES
+    users_guide = "In Odoo: Settings → Users & Companies → Users → the integration user → "
+    if client.has_group(GROUP_ACCOUNTANT) or client.has_group(GROUP_ADVISER):
+        report.ok("accountant", title["accountant"])
+    else:
+        report.fail("accountant", title["accountant"], "The integration user has no Accounting rights.",
+                    users_guide + "Accounting: set “Accountant” (or “Adviser”).")
+    if client.has_group(GROUP_SETTINGS):
+        report.ok("settings", title["settings"])
+    else:
+        report.fail("settings", title["settings"], "The integration user has no Settings rights.",
+                    users_guide + "Administration: set “Settings”.")
+
+    user = client.read("res.users", [uid], ["name", "company_id", "company_ids"])[0]
+    companies = list(client.search_read("res.company", [["id", "in", user["company_ids"]]], ["name"]))
+    report.companies = sorted(({"id": c["id"], "name": c["name"]} for c in companies), key=lambda c: c["name"])
+    allowed = {c["id"]: c["name"] for c in report.companies}
+    company_id = connection.company_id or (report.companies[0]["id"] if len(report.companies) == 1 else None)
+    if company_id is None:
+        report.fail("company", title["company"],
+                    "The user is allowed in several companies: " + ", ".join(allowed.values()) + ".",
+                    "Choose the client's Odoo company on this page, then Verify again.")
+        raise _Stop
+    if company_id not in allowed:
+        report.fail("company", title["company"],
+                    f"The user is not allowed in the chosen company (id {company_id}). Allowed: {', '.join(allowed.values()) or 'none'}.",
+                    users_guide + "Allowed Companies: add the client's company, or choose another company here.")
+        raise _Stop
+    report.ok("company", title["company"], allowed[company_id])
+    connection.company_id, connection.company_name = company_id, allowed[company_id]
+    # Odoo shows multi-company records only for the companies in the context: read as the client's company.
+    client = odoo_client_for(connection)
+
+    modules = {m["name"]: m["state"] for m in client.search_read(
+        "ir.module.module", [["name", "in", ["hr"]]], ["name", "state"])}
+    if modules.get("hr") == "installed":
+        report.ok("employees", title["employees"])
+    else:
+        report.fail("employees", title["employees"],
+                    "The Employees app is not installed; out-of-pocket expenses are booked on employees.",
+                    "In Odoo: Apps → Employees → Install.")
+
+    in_company = [["company_id", "=", company_id]]
+    journal_types = {j["type"] for j in client.search_read(
+        "account.journal", in_company + [["type", "in", ["purchase", "general"]]], ["type"])}
+    missing = [label for kind, label in (("purchase", "a purchase journal (vendor bills)"),
+                                         ("general", "a miscellaneous journal (card expenses)")) if kind not in journal_types]
+    if missing:
+        report.fail("journals", title["journals"], "Missing " + " and ".join(missing) + ".",
+                    "In Odoo: Accounting → Configuration → Journals → New.")
+    else:
+        report.ok("journals", title["journals"])
+    payables = client.search_count(
+        "account.account", in_company + [["account_type", "=", "liability_payable"], ["deprecated", "=", False]])
+    if payables:
+        report.ok("payable", title["payable"])
+    else:
+        report.fail("payable", title["payable"], "The company has no active account of type Payable.",
+                    "In Odoo: Accounting → Configuration → Chart of Accounts → New, type Payable.")
+
+    # Rights only some options need: the export creates supplier contacts it cannot find, and the
+    # set-up helper creates missing accounts and journals (odoo-contract recordings 23 and 27).
+    if client.has_group(GROUP_CONTACT_CREATION):
+        report.ok("contact_creation", title["contact_creation"], required=False)
+    else:
+        report.fail("contact_creation", title["contact_creation"],
+                    "Needed to book vendor bills for suppliers that are not yet in Odoo.",
+                    users_guide + "Extra Rights: tick “Contact Creation”.", required=False)
+    if client.has_group(GROUP_ADVISER):
+        report.ok("adviser", title["adviser"], required=False)
+    else:
+        report.fail("adviser", title["adviser"],
+                    "Needed only if the portal should create missing accounts and journals for you.",
+                    users_guide + "Accounting: set “Adviser”.", required=False)
+
+
+def _odoo_sentence(exc: Exception, url: str) -> str:
+    if isinstance(exc, OdooError):
+        return str(exc)
+    return f"The server at {url} answered, but not with Odoo's version information."
+
+
+def odoo_company_choose(*, connection: OdooConnection, company_id: int) -> OdooConnection:
+    """Choose the client's Odoo company from the list the last Verify read from Odoo."""
+    companies = {c["id"]: c["name"] for c in connection.check_report.get("companies", [])}
+    if company_id not in companies:
+        raise ValidationError("Choose one of the companies the integration user is allowed in (press Verify to refresh the list).")
+    connection, changed = model_update(instance=connection, fields=["company_id", "company_name"],
+                                       data={"company_id": company_id, "company_name": companies[company_id]})
+    return connection
+
+
+PLEO_CHECK_TITLES = {
+    "address": "The address is a safe web address",
+    "token": "Pleo accepts the API token",
+    "scopes": "The token may read and report exports",
+    "company": "The Pleo company is reachable with this token",
+}
+
+
+def pleo_connection_verify(*, connection: PleoConnection) -> ConnectionCheck:
+    """Check the token against Pleo (introspect), its scopes, and the chosen Pleo company."""
+    report = ConnectionCheck()
+    try:
+        _pleo_checks(connection, report)
+    except _Stop:
+        pass
+    done = {c.key for c in report.checks}
+    for key, title in PLEO_CHECK_TITLES.items():
+        if key not in done:
+            report.checks.append(Check(key, title, None, "Not checked: an earlier check failed."))
+    _report_store(connection, report)
+    return report
+
+
+def _pleo_checks(connection: PleoConnection, report: ConnectionCheck) -> None:
+    title = PLEO_CHECK_TITLES
+    try:
+        url_policy_check(connection.api_base_url)
+    except ValidationError as exc:
+        report.fail("address", title["address"], " ".join(exc.messages), "Use https://external.pleo.io.")
+        raise _Stop
+    report.ok("address", title["address"], connection.api_base_url)
+    client = pleo_client_for(connection)
+    try:
+        info = client.introspect()
+    except PleoAuthenticationError:
+        report.fail("token", title["token"], "Pleo refused the API token.",
+                    "In Pleo: Settings → API keys → create a key for this integration, and enter it here.")
+        raise _Stop
+    except PleoError as exc:
+        report.fail("token", title["token"], str(exc), "Try again later.")
+        raise _Stop
+    report.ok("token", title["token"], f"Authenticated as {info.get('authMethod') or 'API client'}.")
+
+    granted = set((info.get("scope") or "").split())
+    missing = [s for s in PLEO_REQUIRED_SCOPES if s not in granted]
+    if missing:
+        report.fail("scopes", title["scopes"], "The token lacks the scopes: " + ", ".join(missing) + ".",
+                    "Create a token with the export scopes (export-jobs:read, export-jobs:write, export-items:read).")
+    else:
+        report.ok("scopes", title["scopes"])
+
+    subject = info.get("subjectURN") or ""
+    kind, _, subject_id = subject.removeprefix("urn:pleo:").partition(":")
+    company_id = connection.company_id
+    if kind == "company":
+        if company_id and company_id != subject_id:
+            report.fail("company", title["company"],
+                        f"This token belongs to Pleo company {subject_id}, not to {company_id}.",
+                        "Use the token of the client's Pleo company, or clear the company id.")
+            raise _Stop
+        company_id = subject_id
+    report.companies = [{"id": subject_id, "name": connection.company_name or subject_id}] if kind == "company" else []
+    if not company_id:
+        # Pleo's contract has no way to list an organisation's companies: the id is entered by hand.
+        report.fail("company", title["company"], "This token belongs to an organisation with several companies.",
+                    "Enter the Pleo company id of this client (Pleo: Settings → Company → id), then Verify again.")
+        raise _Stop
+    try:
+        client.export_jobs(company_id=company_id, statuses=("pending",))
+    except (PleoNotFoundError, PleoPermissionError):
+        report.fail("company", title["company"], f"Pleo company {company_id} is not reachable with this token.",
+                    "Check the company id, or use a token that covers this company.")
+        raise _Stop
+    except PleoError as exc:
+        report.fail("company", title["company"], str(exc), "Try again later.")
+        raise _Stop
+    report.ok("company", title["company"], company_id)
+    connection.company_id = company_id
+
+
+def pleo_company_choose(*, connection: PleoConnection, company_id: str, company_name: str = "") -> PleoConnection:
+    connection, _ = model_update(instance=connection, fields=["company_id", "company_name"],
+                                 data={"company_id": company_id.strip(), "company_name": company_name.strip()})
+    return connection
+
+
+def _report_store(connection, report: ConnectionCheck, **extra) -> None:
+    connection.check_report = report.as_dict()
+    connection.verified_at = timezone.now()
+    connection.verification_passed = report.passed
+    for name, value in extra.items():
+        setattr(connection, name, value)
+    connection.save()
