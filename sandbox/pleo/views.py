@@ -12,6 +12,7 @@ Choices where the contract is silent (each is also named in the report):
 import base64
 import binascii
 import json
+import sys
 import time
 import uuid
 from datetime import datetime, timezone as dt_timezone
@@ -179,11 +180,29 @@ def _fault_response(request, company_ids: list[int], answer):
 
     def broken():
         yield content[: max(1, len(content) // 2)]
+        _close_connection_after_this_response()
         raise ConnectionAbortedError("sandbox fault: connection dropped mid-body")
 
     response = StreamingHttpResponse(broken(), status=real.status_code, content_type=real["Content-Type"])
     response["Content-Length"] = str(len(content))
     return response
+
+
+def _close_connection_after_this_response() -> None:
+    """Make Django's development/live server close the socket instead of keeping it alive.
+
+    WSGI gives an application no handle on the connection, and after a failed body Django's server
+    would wait for the next request on the same socket; the client would then hang rather than see
+    the break. Its ServerHandler is on the call stack and points at the request handler, whose
+    `close_connection` flag ends the socket. Production-grade servers (gunicorn) close on their own.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        request_handler = getattr(frame.f_locals.get("self"), "request_handler", None)
+        if request_handler is not None:
+            request_handler.close_connection = True
+            return
+        frame = frame.f_back
 
 
 def endpoint(**handlers):
