@@ -1,0 +1,2 @@
+"""Behaviour of the emulated Odoo: schema, record store, ORM methods and accounting rules."""
+__all__ = []

@@ -1,0 +1,510 @@
+"""JSON-RPC services (`common`, `db`, `object`) and the ORM methods reachable through execute_kw."""
+import base64
+import binascii
+import inspect
+import re
+
+from sandbox.odoo.engine import accounting, errors
+from sandbox.odoo.engine.env import Env, to_decimal
+from sandbox.odoo.engine.schema import DESCRIPTIONS, MODELS
+
+__all__ = ["dispatch", "SERVER_VERSIONS"]
+
+SERVER_VERSIONS = {
+    16: {"server_version": "16.0+e-20240621", "server_version_info": [16, 0, 0, "final", 0, "e"],
+         "server_serie": "16.0", "protocol_version": 1},
+    17: {"server_version": "17.0-20240709", "server_version_info": [17, 0, 0, "final", 0, ""],
+         "server_serie": "17.0", "protocol_version": 1},
+}
+
+ACCOUNT_TYPES = [
+    ["asset_receivable", "Receivable"], ["asset_cash", "Bank and Cash"], ["asset_current", "Current Assets"],
+    ["asset_non_current", "Non-current Assets"], ["asset_prepayments", "Prepayments"],
+    ["asset_fixed", "Fixed Assets"], ["liability_payable", "Payable"], ["liability_credit_card", "Credit Card"],
+    ["liability_current", "Current Liabilities"], ["liability_non_current", "Non-current Liabilities"],
+    ["equity", "Equity"], ["equity_unaffected", "Current Year Earnings"], ["income", "Income"],
+    ["income_other", "Other Income"], ["expense", "Expenses"], ["expense_depreciation", "Depreciation"],
+    ["expense_direct_cost", "Cost of Revenue"], ["off_balance", "Off-Balance Sheet"],
+]
+SELECTIONS = {
+    ("account.account", "account_type"): ("Type", ACCOUNT_TYPES),
+    ("account.move", "state"): ("Status", [["draft", "Draft"], ["posted", "Posted"], ["cancel", "Cancelled"]]),
+    ("account.move", "move_type"): ("Type", [
+        ["entry", "Journal Entry"], ["out_invoice", "Customer Invoice"], ["out_refund", "Customer Credit Note"],
+        ["in_invoice", "Vendor Bill"], ["in_refund", "Vendor Credit Note"], ["out_receipt", "Sales Receipt"],
+        ["in_receipt", "Purchase Receipt"]]),
+    ("account.move", "payment_state"): ("Payment Status", [
+        ["not_paid", "Not Paid"], ["in_payment", "In Payment"], ["paid", "Paid"], ["partial", "Partially Paid"],
+        ["reversed", "Reversed"], ["invoicing_legacy", "Invoicing App Legacy"]]),
+    ("account.tax", "type_tax_use"): ("Tax Type", [["sale", "Sales"], ["purchase", "Purchases"], ["none", "None"]]),
+    ("account.tax", "amount_type"): ("Tax Computation", [
+        ["group", "Group of Taxes"], ["fixed", "Fixed"], ["percent", "Percentage of Price"],
+        ["division", "Percentage of Price Tax Included"]]),
+    ("account.journal", "type"): ("Type", [
+        ["sale", "Sales"], ["purchase", "Purchase"], ["cash", "Cash"], ["bank", "Bank"], ["general", "Miscellaneous"]]),
+}
+KIND_TYPES = {
+    "char": "char", "text": "text", "bool": "boolean", "int": "integer", "float": "float", "money": "monetary",
+    "date": "date", "selection": "selection", "json": "json", "m2o": "many2one", "o2m": "one2many",
+    "m2m": "many2many",
+}
+CONTACT_CREATION = "base.group_partner_manager"
+NL_WEIGHTS = [9, 8, 7, 6, 5, 4, 3, 2]
+
+
+# --- services -------------------------------------------------------------------------------
+def dispatch(service: str, method: str, args: list, *, server):
+    """Answers one JSON-RPC call. `server` finds databases and checks keys (see services.OdooServer).
+
+    Returns (result, env): env is the Env of an object call, to be flushed by the caller.
+    """
+    if service == "common":
+        if method in ("version", "about"):
+            return SERVER_VERSIONS[server.version()], None
+        if method in ("authenticate", "login"):
+            db_name, login, key = args[0], args[1], args[2]
+            database = _database(server, db_name)
+            return server.authenticate(database, login=login, key=key) or False, None
+        raise errors.AttributeError_(f"'common' service has no method {method!r}")
+    if service == "db":
+        if method == "list":
+            return server.database_names(), None
+        if method == "server_version":
+            return SERVER_VERSIONS[server.version()]["server_version"], None
+        raise errors.AccessDenied()
+    if service == "object":
+        if method not in ("execute_kw", "execute"):
+            raise errors.AttributeError_(f"'object' service has no method {method!r}")
+        db_name, uid, key, model, model_method = args[:5]
+        if method == "execute_kw":
+            call_args = args[5] if len(args) > 5 else []
+            call_kwargs = args[6] if len(args) > 6 else {}
+        else:
+            call_args, call_kwargs = list(args[5:]), {}
+        database = _database(server, db_name)
+        if not isinstance(uid, int) or isinstance(uid, bool) or not server.check_key(database, uid=uid, key=key):
+            raise errors.AccessDenied()
+        call_kwargs = dict(call_kwargs or {})
+        context = call_kwargs.pop("context", None) or {}
+        env = Env(database, uid, context)
+        accounting.install(env)
+        try:
+            return execute(env, model, model_method, list(call_args or []), call_kwargs), env
+        except errors.OdooServerError as exc:
+            exc.env = env  # the caller keeps the ids this failed call used up
+            raise
+    raise errors.AttributeError_(f"Unknown service {service!r}")
+
+
+def _database(server, name):
+    database = server.database(name)
+    if database is None:
+        raise errors.OperationalError(
+            f'connection to server at "127.0.0.1", port 5432 failed: FATAL:  database "{name}" does not exist\n'
+        )
+    return database
+
+
+# --- execute_kw ---------------------------------------------------------------------------------
+def execute(env: Env, model: str, method: str, args: list, kwargs: dict):
+    if method.startswith("_"):
+        raise errors.AccessError(f"Private methods (such as {method}) cannot be called remotely.")
+    if model not in MODELS:
+        raise errors.UserError(f"Object {model} doesn't exist")
+    handler = _find_handler(model, method)
+    if handler is None:
+        raise errors.AttributeError_(f"The method '{method}' does not exist on the model '{model}'")
+    try:
+        bound = inspect.signature(handler).bind(env, model, *args, **kwargs)
+    except TypeError as exc:
+        owner = "".join(part.capitalize() for part in model.split(".")[1:]) or model
+        if model == "res.users":
+            owner = "Users"
+        message = str(exc).replace("missing a required argument", "missing 1 required positional argument")
+        if "too many positional arguments" in message:
+            expected = sum(
+                1 for p in inspect.signature(handler).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ) - 1
+            message = f"{owner}.{method}() takes {expected} positional arguments but {len(args) + 1} were given"
+        raise errors.TypeError_(message) from None
+    return handler(*bound.args, **bound.kwargs)
+
+
+def _find_handler(model, method):
+    specific = HANDLERS.get((model, method))
+    if specific:
+        return specific
+    if (model, method) in BLOCKED:
+        return None
+    return GENERIC.get(method)
+
+
+def _ids(value) -> list[int]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value]
+    return [v for v in (value or []) if isinstance(v, int)]
+
+
+def _check_read_access(env, model):
+    if model in ("account.move", "account.move.line"):
+        accounting.check_move_access(env, model, "read")
+
+
+def _check_field_access(env, model, fields):
+    if model == "hr.employee" and env.version == 16 and "address_home_id" in (fields or []) and not env.has_group("hr.group_hr_user"):
+        raise errors.AccessError(
+            "The requested operation can not be completed due to security restrictions.\n\n"
+            f"Document type: Employee (hr.employee)\nOperation: read\nUser: {env.uid}\n"
+            "Fields:\n- address_home_id (allowed for groups 'Employees / Officer : Manage all employees')"
+        )
+
+
+# --- generic ORM methods --------------------------------------------------------------------------
+def orm_search(env, model, domain=None, offset=0, limit=None, order=None, count=False):
+    _check_read_access(env, model)
+    return env.search(model, domain or [], offset=offset, limit=limit, order=order, count=count)
+
+
+def orm_search_count(env, model, domain=None, limit=None):
+    _check_read_access(env, model)
+    return env.search(model, domain or [], count=True)
+
+
+def orm_read(env, model, ids, fields=None, load="_classic_read"):
+    _check_read_access(env, model)
+    _check_field_access(env, model, fields or list(env.fields(model)))
+    return env.read(model, _ids(ids), fields)
+
+
+def orm_search_read(env, model, domain=None, fields=None, offset=0, limit=None, order=None):
+    _check_read_access(env, model)
+    if fields:
+        env.check_fields(model, fields)
+    _check_field_access(env, model, fields or list(env.fields(model)))
+    ids = env.search(model, domain or [], offset=offset, limit=limit, order=order)
+    return env.read(model, ids, fields)
+
+
+def orm_name_get(env, model, ids):
+    _check_read_access(env, model)
+    return [[i, env.display_name(model, i)] for i in _ids(ids) if env.get(model, i) is not None]
+
+
+def orm_name_search(env, model, name="", args=None, operator="ilike", limit=100):
+    _check_read_access(env, model)
+    field = "code" if False else "name"
+    domain = list(args or [])
+    if name:
+        domain.append((field, operator, name))
+    ids = env.search(model, domain, limit=limit)
+    return [[i, env.display_name(model, i)] for i in ids]
+
+
+def orm_fields_get(env, model, allfields=None, attributes=None):
+    result = {}
+    for name, spec in env.fields(model).items():
+        if allfields and name not in allfields:
+            continue
+        kind = spec[0] if isinstance(spec, tuple) else spec
+        string, selection = SELECTIONS.get((model, name), (name.replace("_id", "").replace("_", " ").title(), None))
+        info = {"type": KIND_TYPES[kind], "string": string}
+        if kind == "selection":
+            info["selection"] = selection or []
+        if isinstance(spec, tuple):
+            info["relation"] = spec[1]
+        if attributes:
+            info = {k: v for k, v in info.items() if k in attributes}
+        result[name] = info
+    return result
+
+
+def orm_check_access_rights(env, model, operation, raise_exception=True):
+    try:
+        _check_rights(env, model, operation)
+    except errors.AccessError:
+        if raise_exception:
+            raise
+        return False
+    return True
+
+
+def orm_exists(env, model, ids):
+    return [i for i in _ids(ids) if env.get(model, i) is not None and env.visible(model, env.get(model, i))]
+
+
+def orm_default_get(env, model, fields_list):
+    return {}
+
+
+def _check_rights(env, model, operation):
+    if model in ("account.move", "account.move.line"):
+        accounting.check_move_access(env, model, operation)
+        return
+    if operation == "read":
+        return
+    needs = {
+        "account.account": ("account.group_account_manager", "Account", "Invoicing/Billing Administrator"),
+        "account.journal": ("account.group_account_manager", "Journal", "Invoicing/Billing Administrator"),
+        "account.tax": ("account.group_account_manager", "Tax", "Invoicing/Billing Administrator"),
+        "res.partner": (CONTACT_CREATION, "Contact", "Extra Rights/Contact Creation"),
+        "res.company": ("base.group_erp_manager", "Companies", "Administration/Access Rights"),
+        "res.users": ("base.group_erp_manager", "User", "Administration/Access Rights"),
+        "res.groups": ("base.group_erp_manager", "Access Groups", "Administration/Access Rights"),
+        "ir.module.module": ("base.group_system", "Module", "Administration/Settings"),
+        "ir.model.data": ("base.group_system", "Model Data", "Administration/Settings"),
+        "res.currency": ("base.group_system", "Currency", "Administration/Settings"),
+        "account.analytic.plan": ("analytic.group_analytic_accounting", "Analytic Plans", "Analytic Accounting"),
+        "account.analytic.account": ("analytic.group_analytic_accounting", "Analytic Account", "Analytic Accounting"),
+        "hr.employee": ("hr.group_hr_user", "Employee", "Employees/Officer: Manage all employees"),
+    }.get(model)
+    if needs is None or env.has_group(needs[0]):
+        return
+    if model == "res.company" and operation == "write" and env.has_group("account.group_account_invoice"):
+        return  # accountants may set lock dates and tax settings from the accounting settings
+    verb = {"create": "create", "write": "modify", "unlink": "delete"}[operation]
+    raise errors.AccessError(
+        f"You are not allowed to {verb} '{needs[1]}' ({model}) records.\n\n"
+        f"This operation is allowed for the following groups:\n\t- {needs[2]}\n\n"
+        "Contact your administrator to request access if necessary."
+    )
+
+
+def _convert(env, model, vals: dict, *, for_create: bool) -> dict:
+    fields = env.fields(model)
+    env.check_fields(model, vals.keys())
+    out = {}
+    for name, value in vals.items():
+        spec = fields.get(name)
+        kind = spec[0] if isinstance(spec, tuple) else spec
+        if kind == "m2o":
+            out[name] = value or None
+        elif kind == "m2m":
+            out[name] = accounting._m2m_ids(value)
+        elif kind == "o2m":
+            continue
+        elif kind == "money":
+            out[name] = str(to_decimal(value))
+        elif kind == "json":
+            out[name] = value or None
+        elif kind in ("char", "text", "date", "selection"):
+            out[name] = value if value not in (False, "") else None
+        else:
+            out[name] = value
+    return out
+
+
+DEFAULTS = {
+    "res.partner": {"active": True, "supplier_rank": 0, "customer_rank": 0, "is_company": False, "type": "contact"},
+    "account.account": {"deprecated": False, "reconcile": False, "tax_ids": []},
+    "account.analytic.account": {"active": True},
+    "account.analytic.plan": {"default_applicability": "optional"},
+    "hr.employee": {"active": True},
+    "ir.attachment": {"type": "binary"},
+    "account.journal": {"active": True, "sequence": 10},
+    "account.tax": {"active": True, "amount_type": "percent", "price_include": False, "type_tax_use": "sale"},
+}
+
+
+def orm_create(env, model, vals_list):
+    single = isinstance(vals_list, dict)
+    vals_list = [vals_list] if single else list(vals_list)
+    if model == "account.move":
+        ids = accounting.move_create(env, vals_list)
+        return ids[0] if single else ids
+    _check_rights(env, model, "create")
+    ids = []
+    for vals in vals_list:
+        values = dict(DEFAULTS.get(model, {}))
+        for field in env.fields(model):
+            values.setdefault(field, None)
+        values.update(_convert(env, model, vals, for_create=True))
+        for field, spec in env.fields(model).items():
+            if isinstance(spec, tuple) and spec[0] in ("m2m",) and values.get(field) is None:
+                values[field] = []
+            if isinstance(spec, tuple) and spec[0] == "o2m":
+                values.pop(field, None)
+        record_id = env.next_id(model)
+        CREATE_HOOKS.get(model, lambda *a: None)(env, record_id, values)
+        env.create_record(model, values, record_id=record_id)
+        ids.append(record_id)
+    return ids[0] if single else ids
+
+
+def orm_write(env, model, ids, vals):
+    ids = _ids(ids)
+    if model == "account.move":
+        return accounting.move_write(env, ids, vals)
+    _check_rights(env, model, "write")
+    values = _convert(env, model, vals, for_create=False)
+    for record_id in ids:
+        current = env.get(model, record_id)
+        if current is None or not env.visible(model, current):
+            raise errors.MissingError(
+                "Record does not exist or has been deleted.\n"
+                f"(Record: {model}({record_id},), User: {env.uid})"
+            )
+        WRITE_HOOKS.get(model, lambda *a: None)(env, record_id, values)
+        env.update_record(model, record_id, values)
+    return True
+
+
+def orm_unlink(env, model, ids):
+    ids = _ids(ids)
+    if model == "account.move":
+        return accounting.move_unlink(env, ids)
+    _check_rights(env, model, "unlink")
+    for record_id in ids:
+        if env.get(model, record_id) is not None:
+            env.delete_record(model, record_id)
+    return True
+
+
+GENERIC = {
+    "search": orm_search, "search_count": orm_search_count, "read": orm_read, "search_read": orm_search_read,
+    "name_get": orm_name_get, "name_search": orm_name_search, "fields_get": orm_fields_get,
+    "check_access_rights": orm_check_access_rights, "exists": orm_exists, "default_get": orm_default_get,
+    "create": orm_create, "write": orm_write, "unlink": orm_unlink,
+}
+
+
+# --- model hooks and model methods ------------------------------------------------------------------
+def _partner_create(env, record_id, values):
+    vat = values.get("vat")
+    if vat and not _vat_valid(vat):
+        raise errors.ValidationError(
+            f"\nThe VAT number [{vat}] for partner [{values.get('name')}] does not seem to be valid. \n"
+            "Note: the expected format is 'CC##' (CC=Country Code, ##=VAT Number)"
+        )
+
+
+def _vat_valid(vat: str) -> bool:
+    """Odoo's base_vat check through python-stdnum, for Dutch numbers; other countries pass."""
+    number = re.sub(r"[\s.\-]", "", vat).upper()
+    if not re.match(r"^[A-Z]{2}", number):
+        return False
+    if not number.startswith("NL"):
+        return True
+    body = number[2:]
+    if not re.fullmatch(r"\d{9}B\d{2}", body) or int(body[:9]) <= 0 or int(body[10:]) == 0 and False:
+        return False
+    digits = [int(d) for d in body[:9]]
+    if (sum(w * d for w, d in zip(NL_WEIGHTS, digits)) - digits[8]) % 11 == 0:
+        return True
+    # Since 2020 sole traders get numbers checked with ISO 7064 mod 97-10 over "NL" + number.
+    converted = "".join(str(ord(c) - 55) if c.isalpha() else c for c in "NL" + body)
+    return int(converted) % 97 == 1
+
+
+def _account_create(env, record_id, values):
+    values["company_id"] = values.get("company_id") or env.main_company_id()
+    for field in ("code", "name", "account_type"):
+        if not values.get(field):
+            raise errors.ValidationError(f"Missing required field '{field}' on model 'account.account'")
+    _account_code_unique(env, record_id, values)
+
+
+def _account_write(env, record_id, values):
+    if "code" in values or "company_id" in values:
+        merged = {**env.get("account.account", record_id), **values}
+        _account_code_unique(env, record_id, merged)
+
+
+def _account_code_unique(env, record_id, values):
+    for other_id, other in env.all("account.account").items():
+        if other_id != record_id and other.get("code") == values["code"] and other.get("company_id") == values["company_id"]:
+            if env.version == 16:
+                raise errors.ValidationError(
+                    "The operation cannot be completed: The code of the account must be unique per company !"
+                )
+            company = env.display_name("res.company", values["company_id"])
+            raise errors.ValidationError(
+                f"The code of the account must be unique per company!\n- {values['code']} in {company}"
+            )
+
+
+def _attachment_create(env, record_id, values):
+    datas = values.get("datas")
+    if datas:
+        try:
+            values["file_size"] = len(base64.b64decode(datas, validate=False))
+        except (binascii.Error, ValueError):
+            raise errors.ValueError_("Incorrect padding") from None
+    else:
+        values["file_size"] = 0
+    if not values.get("mimetype"):
+        name = (values.get("name") or "").lower()
+        values["mimetype"] = (
+            "application/pdf" if name.endswith(".pdf") else "image/png" if name.endswith(".png")
+            else "image/jpeg" if name.endswith((".jpg", ".jpeg")) else "application/octet-stream"
+        )
+
+
+def _analytic_account_create(env, record_id, values):
+    plan = values.get("plan_id")
+    values["root_plan_id"] = plan
+    if not plan:
+        raise errors.ValidationError("Missing required field 'plan_id' on model 'account.analytic.account'")
+
+
+def _company_write(env, record_id, values):
+    for field in ("fiscalyear_lock_date", "period_lock_date"):
+        if values.get(field):
+            for move in env.all("account.move").values():
+                if move.get("company_id") == record_id and move.get("state") == "draft" and move.get("date") <= values[field]:
+                    raise errors.RedirectWarning(
+                        "There are still unposted entries in the period you want to lock. "
+                        "You should either post or delete them."
+                    )
+
+
+CREATE_HOOKS = {
+    "res.partner": _partner_create,
+    "account.account": _account_create,
+    "ir.attachment": _attachment_create,
+    "account.analytic.account": _analytic_account_create,
+}
+WRITE_HOOKS = {
+    "res.company": _company_write,
+    "account.account": _account_write,
+}
+
+
+def users_has_group(env, model, group_ext_id):
+    return env.has_group(group_ext_id)
+
+
+def move_action_post(env, model, ids):
+    return accounting.move_action_post(env, _ids(ids))
+
+
+def move_button_draft(env, model, ids):
+    return accounting.move_button_draft(env, _ids(ids))
+
+
+def move_button_cancel(env, model, ids):
+    return accounting.move_button_cancel(env, _ids(ids))
+
+
+def move_message_post(env, model, ids, body="", subject=None, message_type="notification", attachment_ids=None,
+                      partner_ids=None, subtype_xmlid=None, **kwargs):
+    return accounting.move_message_post(env, _ids(ids), body=body, attachment_ids=attachment_ids,
+                                        message_type=message_type)
+
+
+def line_reconcile(env, model, ids):
+    return accounting.line_reconcile(env, _ids(ids))
+
+
+HANDLERS = {
+    ("res.users", "has_group"): users_has_group,
+    ("account.move", "action_post"): move_action_post,
+    ("account.move", "button_draft"): move_button_draft,
+    ("account.move", "button_cancel"): move_button_cancel,
+    ("account.move", "message_post"): move_message_post,
+    ("account.move.line", "reconcile"): line_reconcile,
+}
+# Odoo 17 removed name_get; calling it there is an unknown method.
+BLOCKED = set()
