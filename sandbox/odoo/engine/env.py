@@ -226,10 +226,11 @@ class Env:
             comodel, inverse = spec[1], spec[2]
             if comodel in PARENT_FIELD and PARENT_FIELD[comodel] == inverse:
                 ids = self.children(comodel, [record_id])
-                if comodel == "ir.attachment" or comodel == "mail.message":
-                    ids = [i for i in ids if self.get(comodel, i).get("model", self.get(comodel, i).get("res_model")) == model]
-                return ids
-            return [rid for rid, vals in self.all(comodel).items() if vals.get(inverse) == record_id]
+                if comodel in ("ir.attachment", "mail.message"):
+                    key = "res_model" if comodel == "ir.attachment" else "model"
+                    ids = [i for i in ids if self.get(comodel, i).get(key) == model]
+                return self.sort(comodel, ids)
+            return self.sort(comodel, [rid for rid, vals in self.all(comodel).items() if vals.get(inverse) == record_id])
         return values.get(field)
 
     def display_name(self, model: str, record_id) -> str:
@@ -268,7 +269,7 @@ class Env:
             if not raw:
                 return False
             return {key: float(value) for key, value in raw.items()}
-        if raw is None or raw == "":
+        if raw is None:
             return False
         return raw
 

@@ -290,7 +290,7 @@ def _convert(env, model, vals: dict, *, for_create: bool) -> dict:
         elif kind == "json":
             out[name] = value or None
         elif kind in ("char", "text", "date", "selection"):
-            out[name] = value if value not in (False, "") else None
+            out[name] = value if value is not False else None
         else:
             out[name] = value
     return out
