@@ -1,3 +1,6 @@
+"""Fixtures for the Odoo sandbox tests: seeded 16/17 databases pinned to the recording day."""
+__all__ = []
+
 import datetime
 import json
 

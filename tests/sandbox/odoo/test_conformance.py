@@ -1,4 +1,6 @@
 """Replays every recorded Odoo 16/17 exchange against the emulator and compares the answers."""
+__all__ = []
+
 import copy
 import json
 from pathlib import Path
