@@ -49,3 +49,44 @@ def odoo_connection(client_company):
 @pytest.fixture
 def pleo_connection(client_company):
     return PleoConnectionFactory(client=client_company)
+
+
+@pytest.fixture
+def sandbox_http(monkeypatch):
+    """Route the portal's outgoing HTTP to the in-process sandboxes at http://sandbox.test."""
+    from integrations import services
+    from sandbox.transport import in_process_session
+
+    monkeypatch.setattr(services, "http_session", in_process_session)
+
+
+@pytest.fixture(params=[16, 17], ids=["odoo16", "odoo17"])
+def fake_odoo(request, db, sandbox_http):
+    """An emulated Odoo database of each supported version, seeded like the recordings."""
+    from types import SimpleNamespace
+
+    from sandbox.odoo.services import emulated_api_key, emulated_database_create
+    from sandbox.transport import SANDBOX_TEST_URL
+
+    name = f"client{request.param}"
+    database = emulated_database_create(name=name, version=request.param)
+    return SimpleNamespace(
+        database=database,
+        version=request.param,
+        url=f"{SANDBOX_TEST_URL}/sandbox/odoo/{name}",
+        name=name,
+        login="pleo@example.com",
+        api_key=emulated_api_key(database=database, uid=6),
+    )
+
+
+@pytest.fixture
+def odoo_connection_to_sandbox(client_company, fake_odoo):
+    """A client's Odoo connection pointing at the emulated Odoo, as the integration user."""
+    from integrations.services import odoo_connection_save
+
+    return odoo_connection_save(
+        client=client_company,
+        data={"url": fake_odoo.url, "database": fake_odoo.name, "login": fake_odoo.login},
+        api_key=fake_odoo.api_key,
+    )
