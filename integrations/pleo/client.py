@@ -64,7 +64,8 @@ class PleoCredentials:
     auth_scheme: Literal["bearer", "basic"] = "bearer"
 
     def __post_init__(self):
-        if urlsplit(self.base_url).scheme not in ("http", "https") or not urlsplit(self.base_url).hostname:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("The Pleo API URL must be an http(s) address, e.g. https://external.pleo.io.")
         if self.auth_scheme not in ("bearer", "basic"):
             raise ValueError("auth_scheme must be 'bearer' or 'basic'.")
@@ -123,6 +124,8 @@ class PleoClient:
     def export_jobs(self, *, company_id: str | None, statuses=("pending",)) -> list[dict]:
         """All jobs in `statuses`, oldest first (§5.3, §13 Q6). Pass `contract.RESUMABLE_JOB_STATUSES`
         to also see the `in_progress` job a crashed run left behind."""
+        if isinstance(statuses, str):  # one status given bare must not be split into letters
+            statuses = (statuses,)
         params = {"company_id": company_id or None, "statuses": list(statuses)}
         jobs = self._all_pages("GET", "/v3/export-jobs", params=params)
         return contract.sort_jobs_oldest_first(jobs)
@@ -326,7 +329,7 @@ class PleoClient:
             if not page.get("hasNextPage"):
                 return rows
             cursor = page.get("endCursor")
-            if not cursor or cursor in seen or cursor == params.get("after"):
+            if not cursor or cursor in seen:
                 raise PleoServerError(
                     "Pleo kept answering with the same page of results; the portal stopped reading to avoid "
                     "an endless loop."

@@ -1,7 +1,6 @@
 """PleoClient against the contract: paths, params and bodies it sends, the example payloads it reads,
 paging, batching, error mapping, retries, secrecy of the token and receipt downloads."""
 import base64
-import copy
 import io
 import logging
 from decimal import Decimal
@@ -10,11 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from integrations.pleo import contract
-from integrations.pleo.client import ItemUpdateResult, PleoClient, PleoCredentials
+from integrations.pleo.client import ItemUpdateResult, PleoCredentials
 from integrations.pleo.errors import (
     PleoAuthenticationError,
     PleoConflictError,
@@ -117,6 +115,14 @@ def test_export_jobs_asks_for_pending_jobs_by_default(rsps, client):
 
     assert client.export_jobs(company_id=COMPANY_ID) == []
     assert query_of(rsps.calls[0])["statuses"] == ["pending"]
+
+
+def test_export_jobs_accepts_one_status_given_as_a_string(rsps, client):
+    rsps.get(JOBS_URL, json=page([]))
+
+    client.export_jobs(company_id=COMPANY_ID, statuses="in_progress")
+
+    assert query_of(rsps.calls[0])["statuses"] == ["in_progress"]
 
 
 def test_export_jobs_leaves_out_company_id_for_a_company_token(rsps, client):
