@@ -169,12 +169,12 @@ class PleoClient:
             try:
                 # No idempotency key exists (§11); a batch is repeated only when Pleo did not process it.
                 body = self._json(self._request("PUT", path, json=batch, retry_safe=False))
+                if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                    raise PleoServerError("Pleo's answer to the item update is not the contract's shape.")
             except PleoError as exc:
                 exc.extra["partial_result"] = result
                 exc.extra["unsent"] = updates[start:]
                 raise
-            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-                raise PleoServerError("Pleo's answer to the item update is not the contract's shape.")
             result.updated.extend(body["data"])
             result.errors.extend(body.get("errors") or [])
         return result
@@ -350,14 +350,15 @@ class PleoClient:
     ) -> requests.Response:
         """Send one call, retrying what is safe, and return the response or raise a PleoError.
 
-        `path` is a path under the API's base URL; with `send_token=False` it is a full URL instead (a
-        file download), and no Authorization header goes with it.
+        `path` is a path under the API's base URL, or a full URL (a file download). The token goes only
+        to the API's own scheme, host and port, and never when `send_token=False`.
 
         Retried: a connection that failed before the request was sent, 429 (after Retry-After, capped),
         503, and for reads (`retry_safe=True`: GETs and searches) also 500, 502, 504, read time-outs and
         dropped connections. Writes have no idempotency key in the contract (§11), so a write that may
         have reached Pleo is never sent twice."""
-        url = self._base_url + path if send_token else path
+        url = path if "://" in path else self._base_url + path
+        send_token = send_token and _origin(url) == _origin(self._base_url)
         headers = {"Accept": "application/json"}
         # None removes a header a shared session might carry: a file URL must not get any credential.
         headers["Authorization"] = self._authorization() if send_token else None
@@ -533,6 +534,11 @@ def _retry_after(value: str | None, cap: float) -> float | None:
     if seconds != seconds:  # NaN
         return None
     return max(0.0, min(seconds, cap))
+
+
+def _origin(url: str) -> tuple:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port or {"http": 80, "https": 443}.get(parts.scheme)
 
 
 def _request_id(response: requests.Response) -> str | None:

@@ -119,6 +119,20 @@ def test_file_urls_are_fetched_without_the_token_even_on_the_api_host(rsps, clie
     assert TOKEN not in str(rsps.calls[0].request.headers)
 
 
+def test_even_if_file_urls_took_the_token_it_would_never_go_to_another_host(rsps, client, monkeypatch):
+    monkeypatch.setattr(contract, "FILE_DOWNLOAD_SENDS_TOKEN", True)
+    rsps.get("https://files.example.com/receipt.pdf", body=b"%PDF")
+    rsps.get("http://pleo.test/files/receipt.pdf", body=b"%PDF")  # same host, other scheme
+    rsps.get(f"{BASE_URL}/files/receipt.pdf", body=b"%PDF")
+
+    client.file_download("https://files.example.com/receipt.pdf", max_bytes=100)
+    client.file_download("http://pleo.test/files/receipt.pdf", max_bytes=100)
+    client.file_download(f"{BASE_URL}/files/receipt.pdf", max_bytes=100)
+
+    sent = [call.request.headers.get("Authorization") for call in rsps.calls]
+    assert sent == [None, None, f"Bearer {TOKEN}"]
+
+
 # ---------------------------------------------------------------------- §13 Q6 ordering and page size
 
 
