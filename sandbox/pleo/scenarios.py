@@ -471,11 +471,6 @@ def _build(ctx: _Context, kind: str) -> list[tuple[str, dict]]:
 
     Every payload built moves ctx.index on, so ids and reconciliation ids stay unique.
     """
-    made = _build_payloads(ctx, kind)
-    return made
-
-
-def _build_payloads(ctx: _Context, kind: str) -> list[tuple[str, dict]]:
     if kind in ("direct_reimbursement", "external_reimbursement"):
         queue = ctx.settle_queue["out_of_pocket"]
         made = []
