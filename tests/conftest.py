@@ -90,3 +90,23 @@ def odoo_connection_to_sandbox(client_company, fake_odoo):
         data={"url": fake_odoo.url, "database": fake_odoo.name, "login": fake_odoo.login},
         api_key=fake_odoo.api_key,
     )
+
+
+@pytest.fixture
+def fake_pleo(db, sandbox_http):
+    """A Pleo company in the sandbox with a company-scoped API token."""
+    from types import SimpleNamespace
+
+    from sandbox.pleo.services import sandbox_company_create
+    from sandbox.transport import SANDBOX_TEST_URL
+
+    company, token = sandbox_company_create(name="Client A ApS", currency="EUR")
+    return SimpleNamespace(company=company, company_id=str(company.uuid), token=token,
+                           url=f"{SANDBOX_TEST_URL}/sandbox/pleo")
+
+
+@pytest.fixture
+def pleo_connection_to_sandbox(client_company, fake_pleo):
+    from integrations.services import pleo_connection_save
+
+    return pleo_connection_save(client=client_company, data={"api_base_url": fake_pleo.url}, api_token=fake_pleo.token)
