@@ -166,7 +166,7 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 if SANDBOX_ENABLED:
     if not DEBUG and not env.bool("SANDBOX_ALLOW_IN_PRODUCTION", default=False):
         raise ImproperlyConfigured("SANDBOX_ENABLED is for tests and demos: it needs DEBUG=true.")
-    INSTALLED_APPS += ["sandbox.odoo", "sandbox.pleo"]
+    INSTALLED_APPS += ["sandbox", "sandbox.odoo", "sandbox.pleo"]
 
 # Logging: method, endpoint, status and attempt of outgoing calls; never headers or credentials.
 LOGGING = {

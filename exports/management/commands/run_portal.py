@@ -3,6 +3,7 @@ import signal
 import subprocess
 import sys
 
+from django.conf import settings
 from django.core.management import BaseCommand, call_command
 
 from exports.schedules import schedules_ensure
@@ -14,10 +15,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", default="8000")
         parser.add_argument("--addr", default="127.0.0.1")
+        parser.add_argument("--no-demo", action="store_true", help="do not seed the demo on an empty portal")
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         schedules_ensure()
+        if settings.SANDBOX_ENABLED and not options["no_demo"]:
+            call_command("demo_seed", base_url=f"http://{options['addr']}:{options['port']}")
         cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"])
         try:
             call_command("runserver", f"{options['addr']}:{options['port']}", use_reloader=False)

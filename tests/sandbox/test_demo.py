@@ -1,0 +1,30 @@
+"""The demo: three clients wired to the sandboxes, whose connections verify and whose expenses wait in Pleo."""
+import pytest
+from django.core.management import call_command
+
+from integrations.models import Client
+from integrations.services import odoo_connection_verify, pleo_connection_verify
+from sandbox.demo import DEMO_CLIENTS, demo_seed
+from sandbox.pleo.models import ExportJob
+
+
+@pytest.mark.django_db
+def test_demo_clients_verify_against_the_sandboxes(sandbox_http):
+    summary = demo_seed(base_url="http://sandbox.test")
+    assert summary.clients == [name for name, *_ in DEMO_CLIENTS]
+    assert summary.expenses >= 300
+    assert summary.username == "demo" and len(summary.password) >= 12
+    for client in Client.objects.select_related("odoo_connection", "pleo_connection"):
+        odoo = odoo_connection_verify(connection=client.odoo_connection)
+        assert odoo.passed, [(c.key, c.detail) for c in odoo.failures]
+        assert pleo_connection_verify(connection=client.pleo_connection).passed
+    versions = {c.odoo_connection.server_version[:2] for c in Client.objects.select_related("odoo_connection")}
+    assert versions == {"16", "17"}
+    assert ExportJob.objects.filter(status="pending").count() >= 6
+
+
+@pytest.mark.django_db
+def test_demo_is_not_seeded_over_existing_clients(client_company, capsys):
+    call_command("demo_seed")
+    assert "not seeded" in capsys.readouterr().out
+    assert Client.objects.count() == 1
