@@ -7,6 +7,7 @@ from django.db import transaction
 
 from integrations.models import Client
 from integrations.services import client_create, odoo_connection_save, pleo_connection_save
+from sandbox.odoo.models import EmulatedRecord
 from sandbox.odoo.services import emulated_database_create, emulated_user_groups_set
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create, sandbox_company_create
@@ -43,6 +44,10 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
         # The recorded integration user lacks these two; the demo shows every check passing.
         emulated_user_groups_set(database=database, uid=6,
                                  add=["base.group_partner_manager", "account.group_account_manager"])
+        # The emulated Odoo company carries the client's name, so the demo reads naturally.
+        odoo_company = EmulatedRecord.objects.get(database=database, model="res.company", record_id=1)
+        odoo_company.values = {**odoo_company.values, "name": name}
+        odoo_company.save(update_fields=["values"])
         company, token = sandbox_company_create(name=name, currency=currency)
         items = export_items_generate(company=company, count=count, seed=index)
         # A few jobs per client, as bookkeepers press Export in Pleo during the month.
@@ -51,7 +56,7 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
         client = client_create(name=name, notes="Demo client wired to the sandboxes.")
         odoo = odoo_connection_save(client=client, api_key=api_key, data={
             "url": f"{base_url}/sandbox/odoo/{database_name}", "database": database_name, "login": DEMO_LOGIN})
-        odoo.company_id, odoo.company_name = 1, "Client A BV"
+        odoo.company_id, odoo.company_name = 1, name
         odoo.save(update_fields=["company_id", "company_name"])
         pleo_connection_save(client=client, api_token=token, data={
             "api_base_url": f"{base_url}/sandbox/pleo", "company_id": str(company.uuid), "company_name": name})

@@ -36,7 +36,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{label}: {'all required checks passed' if report.passed else 'checks failed'}")
             for check in report.checks:
                 optional = "" if check.required else " (optional)"
-                self.stdout.write(f"  [{SYMBOL[check.passed]}] {check.title}{optional}: {check.detail}")
+                detail = f": {check.detail}" if check.detail else ""
+                self.stdout.write(f"  [{SYMBOL[check.passed]}] {check.title}{optional}{detail}")
                 if check.passed is False and check.fix:
                     self.stdout.write(f"         → {check.fix}")
         if not all_passed:
