@@ -294,17 +294,9 @@ def odoo_connection_verify(*, connection: OdooConnection) -> ConnectionCheck:
     Stores the report, the detected version and user, and the company list on the connection.
     A failed step stops the steps that depend on it; they are listed as not checked.
     """
-    report = ConnectionCheck()
-    try:
-        _odoo_checks(connection, report)
-    except _Stop:
-        pass
-    done = {c.key for c in report.checks}
-    for key, title in ODOO_CHECK_TITLES.items():
-        if key not in done:
-            report.checks.append(Check(key, title, None, "Not checked: an earlier check failed.",
-                                       required=key not in {"contact_creation", "adviser"}))
-    _report_store(connection, report, server_version=report.server_version, user_id=report.user_id)
+    report = _checks_run(connection, _odoo_checks, ODOO_CHECK_TITLES, optional={"contact_creation", "adviser"})
+    connection.server_version, connection.user_id = report.server_version, report.user_id
+    _report_store(connection, report)
     return report
 
 
@@ -491,15 +483,7 @@ PLEO_CHECK_TITLES = {
 
 def pleo_connection_verify(*, connection: PleoConnection) -> ConnectionCheck:
     """Check the token against Pleo (introspect), its scopes, and the chosen Pleo company."""
-    report = ConnectionCheck()
-    try:
-        _pleo_checks(connection, report)
-    except _Stop:
-        pass
-    done = {c.key for c in report.checks}
-    for key, title in PLEO_CHECK_TITLES.items():
-        if key not in done:
-            report.checks.append(Check(key, title, None, "Not checked: an earlier check failed."))
+    report = _checks_run(connection, _pleo_checks, PLEO_CHECK_TITLES)
     _report_store(connection, report)
     return report
 
@@ -567,10 +551,23 @@ def pleo_company_choose(*, connection: PleoConnection, company_id: str, company_
     return connection
 
 
-def _report_store(connection, report: ConnectionCheck, **extra) -> None:
+def _checks_run(connection, checks, titles: dict[str, str], optional=frozenset()) -> ConnectionCheck:
+    """Run the checks in order; those a failed step made meaningless are listed as not checked."""
+    report = ConnectionCheck()
+    try:
+        checks(connection, report)
+    except _Stop:
+        pass
+    done = {c.key for c in report.checks}
+    report.checks += [
+        Check(key, title, None, "Not checked: an earlier check failed.", required=key not in optional)
+        for key, title in titles.items() if key not in done
+    ]
+    return report
+
+
+def _report_store(connection, report: ConnectionCheck) -> None:
     connection.check_report = report.as_dict()
     connection.verified_at = timezone.now()
     connection.verification_passed = report.passed
-    for name, value in extra.items():
-        setattr(connection, name, value)
     connection.save()
