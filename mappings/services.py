@@ -52,6 +52,7 @@ __all__ = [
     "ACCOUNT_TYPES_ALLOWED",
     "JOURNAL_TYPES_ALLOWED",
     "BOOKING_SETTINGS_FIELDS",
+    "booking_settings_validate",
     "booking_settings_update",
     "tag_group_pair_add",
     "tag_group_pair_delete",
@@ -106,18 +107,7 @@ def booking_settings_update(*, client: Client, data: dict, by=None) -> BookingSe
     field, with a message naming the type needed.
     """
     settings = BookingSettings.objects.filter(client=client).first() or BookingSettings(client=client)
-    values = {name: getattr(settings, name) for name in (*_ID_FIELDS, *BOOKING_SETTINGS_FIELDS)}
-    values.update({k: v for k, v in data.items() if k in values})
-    for name in _ID_FIELDS:
-        values[name] = int(values[name]) if values[name] not in (None, "") else None
-
-    errors: dict[str, str] = {}
-    _required_for_modes(values, errors)
-    labels = _odoo_ids_check(client, values, errors)
-    if errors:
-        raise ValidationError(errors)
-
-    values.update(labels)
+    values = booking_settings_validate(client=client, data=data, current=settings)
     settings._history_user = by
     with transaction.atomic():
         if settings.pk is None:
@@ -128,6 +118,25 @@ def booking_settings_update(*, client: Client, data: dict, by=None) -> BookingSe
         else:
             model_update(instance=settings, fields=[*_ID_FIELDS, *_LABEL_FIELDS, *BOOKING_SETTINGS_FIELDS], data=values)
     return settings
+
+
+def booking_settings_validate(*, client: Client, data: dict, current: BookingSettings | None = None) -> dict:
+    """The complete settings `data` would give, labels included, or ValidationError keyed by field.
+
+    Reads the chosen accounts and journals from the live Odoo company (never from the cached pick list).
+    """
+    if current is None:
+        current = BookingSettings.objects.filter(client=client).first() or BookingSettings(client=client)
+    values = {name: getattr(current, name) for name in (*_ID_FIELDS, *BOOKING_SETTINGS_FIELDS)}
+    values.update({k: v for k, v in data.items() if k in values})
+    for name in _ID_FIELDS:
+        values[name] = int(values[name]) if values[name] not in (None, "") else None
+    errors: dict[str, str] = {}
+    _required_for_modes(values, errors)
+    labels = _odoo_ids_check(client, values, errors)
+    if errors:
+        raise ValidationError(errors)
+    return {**values, **labels}
 
 
 def _required_for_modes(values: dict, errors: dict) -> None:
