@@ -372,8 +372,10 @@ def _tax_sync(client: Client, by, counts: _Counts) -> None:
             if current is not None and not current.get("archived"):
                 archives.append((tax["id"], current, {**odoo_values, "skip_reason": wanted}))
             else:
+                # Never in Pleo, or its code there is archived already: the mapping only records why.
+                archived = {"archived": True} if mapping and mapping.pleo_tax_code_id else {}
                 _mapping_store(TaxMapping, {"client": client, "odoo_tax_id": tax["id"]},
-                               {**odoo_values, "skip_reason": wanted}, by)
+                               {**odoo_values, "skip_reason": wanted, **archived}, by)
             continue
         current = current or by_code.get(wanted["code"])
         if current is None:
