@@ -11,18 +11,34 @@ from integrations.errors import PortalError
 from integrations.forms import OdooConnectionForm, PleoConnectionForm
 from integrations.models import Client, OdooConnection, PleoConnection
 
-__all__ = ["ClientScopedAdmin", "ClientAdmin", "OdooConnectionAdmin", "PleoConnectionAdmin"]
+__all__ = ["ClientScopedMixin", "ClientFilter", "ClientScopedAdmin", "ClientAdmin", "OdooConnectionAdmin", "PleoConnectionAdmin"]
 
 admin.site.site_header = "Pleo → Odoo portal"
 admin.site.site_title = "Pleo → Odoo portal"
 admin.site.index_title = "Clients, mappings and exports"
 
 
-class ClientScopedAdmin(SimpleHistoryAdmin):
-    """Shows a staff member only the rows of clients assigned to them, history pages included."""
+class ClientScopedMixin:
+    """Shows a staff member only the rows of clients assigned to them (C3)."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).for_user(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "client":
+            kwargs["queryset"] = Client.objects.for_user(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ClientFilter(admin.RelatedFieldListFilter):
+    """The client filter lists only the clients the user handles (the default lists every client)."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(client.pk, str(client)) for client in Client.objects.for_user(request.user)]
+
+
+class ClientScopedAdmin(ClientScopedMixin, SimpleHistoryAdmin):
+    """A client-scoped admin with simple-history's pages, scoped too."""
 
     def _visible_or_404(self, request, object_id) -> None:
         if not self.get_queryset(request).filter(pk=object_id).exists():
@@ -36,11 +52,6 @@ class ClientScopedAdmin(SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         self._visible_or_404(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "client":
-            kwargs["queryset"] = Client.objects.for_user(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def _report_html(report: dict):
