@@ -141,6 +141,14 @@ class PleoClient:
         """The data layer: the full accounting payload of the job's entries, all pages (§5.3 step 5)."""
         return self._all_pages("GET", "/v3/export-items", params={"job_id": str(job_id)})
 
+    def export_job_create(self, *, company_id: str, accounting_entry_ids: list[str]) -> dict:
+        """Put accounting entries into a new export job, as a user pressing Export in Pleo does (§5.4).
+
+        Pleo answers 409 EXPORT_ALREADY_IN_PROGRESS while another job of the company runs."""
+        body = {"companyId": str(company_id), "accountingEntryIds": [str(i) for i in accounting_entry_ids],
+                "isInteractive": False}
+        return self._data(self._request("POST", "/v3/export-jobs", json=body, retry_safe=False))
+
     def export_job_event_send(
         self, *, job_id: str, event: str, failure_reason: str | None = None, failure_reason_type: str | None = None
     ) -> None:

@@ -1,18 +1,11 @@
 """`manage.py verify_client <client>`: the Verify report on the command line; exit 1 when a check fails."""
 from django.core.management import BaseCommand, CommandError
 
-from integrations.models import Client
+from integrations.errors import PortalError
+from integrations.selectors import client_by_name_or_id
 from integrations.services import odoo_connection_verify, pleo_connection_verify
 
 SYMBOL = {True: "PASS", False: "FAIL", None: "SKIP"}
-
-
-def client_lookup(identifier: str) -> Client:
-    client = Client.objects.filter(pk=int(identifier)).first() if identifier.isdigit() else None
-    client = client or Client.objects.filter(name__iexact=identifier).first()
-    if client is None:
-        raise CommandError(f"No client named or numbered “{identifier}”.")
-    return client
 
 
 class Command(BaseCommand):
@@ -22,7 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("client", help="client name or id")
 
     def handle(self, *args, **options):
-        client = client_lookup(options["client"])
+        try:
+            client = client_by_name_or_id(options["client"])
+        except PortalError as exc:
+            raise CommandError(str(exc))
         all_passed = True
         for attribute, verify in (("odoo_connection", odoo_connection_verify), ("pleo_connection", pleo_connection_verify)):
             connection = getattr(client, attribute, None)
