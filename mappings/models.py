@@ -9,7 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from integrations.models import ClientOwnedModel
-from mappings.choices import BookingMode, PleoTaxType, PostState, SyncKind, SyncRunStatus, TopUpHandling
+from mappings.choices import (
+    BookingMode,
+    LockDatePolicy,
+    PleoTaxType,
+    PostState,
+    SyncKind,
+    SyncRunStatus,
+    TopUpHandling,
+)
 
 __all__ = [
     "BookingSettings",
@@ -17,6 +25,7 @@ __all__ = [
     "TagGroupPair",
     "AnalyticTagMapping",
     "SyncRun",
+    "CategoryMapping",
     "ODOO_ACCOUNT_FIELDS",
     "ODOO_JOURNAL_FIELDS",
 ]
@@ -92,6 +101,12 @@ class BookingSettings(ClientOwnedModel):
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
     )
+    # {export item type: KindMode}; a type left out follows the defaults of selectors.kind_mode_for.
+    kind_modes = models.JSONField(_("booking per expense type"), default=dict, blank=True)
+    lock_date_policy = models.CharField(
+        _("expenses dated in a locked period"), max_length=20, choices=LockDatePolicy.choices,
+        default=LockDatePolicy.FIRST_OPEN_DAY,
+    )
 
     history = HistoricalRecords()
 
@@ -113,6 +128,10 @@ class BookingSettings(ClientOwnedModel):
             models.CheckConstraint(
                 condition=models.Q(wallet_topups__in=TopUpHandling.values),
                 name="%(app_label)s_%(class)s_valid_wallet_topups",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(lock_date_policy__in=LockDatePolicy.values),
+                name="%(app_label)s_%(class)s_valid_lock_date_policy",
             ),
             models.CheckConstraint(
                 condition=models.Q(poll_interval_minutes__gte=1),
@@ -258,3 +277,41 @@ class SyncRun(ClientOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.client} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CategoryMapping(ClientOwnedModel):
+    """One Pleo category (a Pleo bookkeeping account) and the Odoo account and default tax it is booked on.
+
+    Export item lines carry the category as `accountingEntryLines[].account.id`, which is `pleo_account_id`.
+    Rows are never deleted: a category archived in Pleo keeps its mapping for expenses still to export.
+    """
+
+    client = models.ForeignKey(
+        to="integrations.Client", on_delete=models.PROTECT, related_name="category_mappings", verbose_name=_("client")
+    )
+    pleo_account_id = models.CharField(_("Pleo category id"), max_length=36)
+    pleo_account_code = models.CharField(_("Pleo account number"), max_length=255, blank=True)
+    pleo_account_name = models.CharField(_("Pleo category"), max_length=255)
+    pleo_external_id = models.CharField(_("Pleo external id"), max_length=255, blank=True)
+    odoo_account_id = models.PositiveIntegerField(_("Odoo account id"), null=True, blank=True)
+    odoo_account_label = models.CharField(_("Odoo account"), max_length=300, blank=True)
+    default_tax_id = models.PositiveIntegerField(_("default Odoo tax id"), null=True, blank=True)
+    default_tax_label = models.CharField(_("default tax"), max_length=300, blank=True)
+    archived_in_pleo = models.BooleanField(_("archived in Pleo"), default=False)
+    last_seen_at = models.DateTimeField(_("last seen in Pleo"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["client__name", "pleo_account_code", "pleo_account_name"]
+        verbose_name = _("category mapping")
+        verbose_name_plural = _("category mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "pleo_account_id"], name="%(app_label)s_%(class)s_unique_client_category"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        category = f"{self.pleo_account_code} {self.pleo_account_name}".strip()
+        return f"{category} → {self.odoo_account_label or 'not mapped'}"

@@ -29,9 +29,15 @@ from django.utils.html import strip_tags
 from integrations.errors import PortalError
 from integrations.models import Client
 from integrations.services import model_update
+from django_q.tasks import async_task
+
 from mappings.choices import (
+    EXPORT_ITEM_TYPES,
     ODOO_ACCOUNT_TYPE_LABELS,
+    VENDOR_BILL_ITEM_TYPES,
     BookingMode,
+    KindMode,
+    LockDatePolicy,
     PleoTaxType,
     SyncKind,
     SyncRunStatus,
@@ -42,11 +48,12 @@ from mappings.models import (
     ODOO_JOURNAL_FIELDS,
     AnalyticTagMapping,
     BookingSettings,
+    CategoryMapping,
     SyncRun,
     TagGroupPair,
     TaxMapping,
 )
-from mappings.selectors import odoo_company_client_get, pleo_company_client_get
+from mappings.selectors import odoo_company_client_get, pleo_company_client_get, odoo_purchase_taxes_for
 
 __all__ = [
     "ACCOUNT_TYPES_ALLOWED",
@@ -60,6 +67,15 @@ __all__ = [
     "tag_sync",
     "pleo_tax_code_wanted",
     "analytic_tag_code",
+    "client_schedules_refresh",
+    "category_mappings_refresh",
+    "category_mapping_bulk_update",
+    "CopyResult",
+    "category_mappings_copy",
+    "ProposedRecord",
+    "CreatedRecord",
+    "setup_proposal",
+    "setup_apply",
 ]
 
 logger = logging.getLogger(__name__)
@@ -82,7 +98,7 @@ JOURNAL_TYPES_ALLOWED: dict[str, tuple[str, str, str]] = {
 BOOKING_SETTINGS_FIELDS = [
     "card_booking_mode", "card_post_state", "card_receipts",
     "out_of_pocket_booking_mode", "out_of_pocket_post_state", "out_of_pocket_receipts",
-    "wallet_topups", "poll_interval_minutes",
+    "wallet_topups", "poll_interval_minutes", "kind_modes", "lock_date_policy",
 ]
 _ID_FIELDS = [f"{name}_id" for name in (*ODOO_ACCOUNT_FIELDS, *ODOO_JOURNAL_FIELDS)]
 _LABEL_FIELDS = [f"{name}_label" for name in (*ODOO_ACCOUNT_FIELDS, *ODOO_JOURNAL_FIELDS)]
@@ -109,6 +125,7 @@ def booking_settings_update(*, client: Client, data: dict, by=None) -> BookingSe
     settings = BookingSettings.objects.filter(client=client).first() or BookingSettings(client=client)
     values = booking_settings_validate(client=client, data=data, current=settings)
     settings._history_user = by
+    interval_before = settings.poll_interval_minutes if settings.pk else None
     with transaction.atomic():
         if settings.pk is None:
             for name, value in values.items():
@@ -117,7 +134,18 @@ def booking_settings_update(*, client: Client, data: dict, by=None) -> BookingSe
             settings.save()
         else:
             model_update(instance=settings, fields=[*_ID_FIELDS, *_LABEL_FIELDS, *BOOKING_SETTINGS_FIELDS], data=values)
+    if settings.poll_interval_minutes != interval_before:
+        client_schedules_refresh(client=client)
     return settings
+
+
+def client_schedules_refresh(*, client: Client) -> None:
+    """Bring the client's django-q2 schedules in step with its settings and status.
+
+    The schedules live in the exports app, above this one (apps depend downward only), so the work is
+    queued by dotted name instead of imported. With Q_CLUSTER sync on (tests) it runs inline.
+    """
+    async_task("exports.schedules.client_schedules_ensure_task", client.pk)
 
 
 def booking_settings_validate(*, client: Client, data: dict, current: BookingSettings | None = None) -> dict:
@@ -132,6 +160,12 @@ def booking_settings_validate(*, client: Client, data: dict, current: BookingSet
     for name in _ID_FIELDS:
         values[name] = int(values[name]) if values[name] not in (None, "") else None
     errors: dict[str, str] = {}
+    values["kind_modes"] = _kind_modes_clean(values.get("kind_modes"), errors)
+    if values.get("lock_date_policy") not in LockDatePolicy.values:
+        errors["lock_date_policy"] = (
+            f"“{values.get('lock_date_policy')}” is not a lock-date policy; choose one of: "
+            + ", ".join(LockDatePolicy.values) + "."
+        )
     _required_for_modes(values, errors)
     labels = _odoo_ids_check(client, values, errors)
     if errors:
@@ -139,9 +173,40 @@ def booking_settings_validate(*, client: Client, data: dict, current: BookingSet
     return {**values, **labels}
 
 
+def _kind_modes_clean(kind_modes, errors: dict) -> dict:
+    """{item type: KindMode} with blanks dropped (a blank means "the default"), or an error per bad entry."""
+    if kind_modes in (None, ""):
+        return {}
+    if not isinstance(kind_modes, dict):
+        errors["kind_modes"] = "Booking per expense type must map each Pleo expense type to a booking mode."
+        return kind_modes
+    cleaned, problems = {}, []
+    for item_type, mode in kind_modes.items():
+        if mode in (None, ""):
+            continue
+        if item_type not in EXPORT_ITEM_TYPES:
+            problems.append(f"“{item_type}” is not a Pleo expense type (known types: {', '.join(EXPORT_ITEM_TYPES)}).")
+        elif mode not in KindMode.values:
+            problems.append(f"{item_type}: “{mode}” is not a booking mode; choose one of: {', '.join(KindMode.values)}.")
+        elif mode == KindMode.VENDOR_BILL and item_type not in VENDOR_BILL_ITEM_TYPES:
+            problems.append(
+                f"{item_type} cannot be booked as a vendor bill: only purchases have a supplier to bill "
+                f"({', '.join(VENDOR_BILL_ITEM_TYPES)})."
+            )
+        else:
+            cleaned[item_type] = mode
+    if problems:
+        errors["kind_modes"] = " ".join(problems)
+    return cleaned
+
+
 def _required_for_modes(values: dict, errors: dict) -> None:
     """What the chosen booking modes cannot do without."""
     modes = {values["card_booking_mode"], values["out_of_pocket_booking_mode"]}
+    if isinstance(values.get("kind_modes"), dict):
+        modes |= set(values["kind_modes"].values())
+        if KindMode.FOLLOW_PLEO in modes:
+            modes.add(KindMode.VENDOR_BILL)  # Pleo may say "accounts_payable" for any of them
     needed = {"wallet_account_id": "Choose the Pleo Wallet account: every card expense is paid from it."}
     if values["card_booking_mode"] == BookingMode.JOURNAL_ENTRY:
         needed["card_journal_id"] = "Card expenses booked as journal entries need the card-expense journal."
@@ -596,3 +661,298 @@ def _tag_sync_pair(client, pair, odoo, odoo_company_id, pleo, by, counts: _Count
             counts.archived += 1
         _mapping_store(AnalyticTagMapping, {"pair": pair, "odoo_analytic_account_id": account_id},
                        {"archived": True, "last_synced_at": timezone.now()}, by)
+
+
+# Categories ---------------------------------------------------------------------------------------
+
+def category_mappings_refresh(*, client: Client, by=None) -> int:
+    """Read the client's Pleo chart of accounts and keep one mapping row per Pleo category.
+
+    New categories get an empty mapping, renamed or renumbered ones are updated, ones archived or gone in
+    Pleo are marked archived; no mapping is ever dropped (an expense still to export may use it).
+    Pleo publishes no category endpoint (pleo-api README §9), so every bookkeeping account is offered.
+    Returns how many rows were created or changed.
+    """
+    _active_client_required(client)
+    connection, pleo = pleo_company_client_get(client=client)
+    accounts = pleo.chart_of_accounts(company_id=connection.company_id)
+    now = timezone.now()
+    changed = 0
+    seen = set()
+    for account in accounts:
+        seen.add(str(account["id"]))
+        values = {
+            "pleo_account_code": (account.get("code") or "")[:255],
+            "pleo_account_name": (account.get("name") or "")[:255],
+            "pleo_external_id": (account.get("externalId") or "")[:255],
+            "archived_in_pleo": bool(account.get("archived")),
+        }
+        with transaction.atomic():
+            row = CategoryMapping.objects.select_for_update().filter(client=client, pleo_account_id=str(account["id"])).first()
+            if row is None:
+                row = CategoryMapping(client=client, pleo_account_id=str(account["id"]), last_seen_at=now, **values)
+                row._history_user = by
+                row.full_clean()
+                row.save()
+                changed += 1
+                continue
+            row._history_user = by
+            _, did_change = model_update(instance=row, fields=list(values), data=values)
+            changed += did_change
+            # last_seen_at alone is not a change worth a history row.
+            CategoryMapping.objects.filter(pk=row.pk).update(last_seen_at=now)
+    for row in CategoryMapping.objects.filter(client=client, archived_in_pleo=False).exclude(pleo_account_id__in=seen):
+        row._history_user = by
+        model_update(instance=row, fields=["archived_in_pleo"], data={"archived_in_pleo": True})
+        changed += 1
+    return changed
+
+
+def _category_words(mapping: CategoryMapping) -> str:
+    return f"{mapping.pleo_account_code} {mapping.pleo_account_name}".strip()
+
+
+def category_mapping_bulk_update(*, client: Client, rows: list[dict], by=None) -> int:
+    """Set the Odoo account and default tax of many categories at once; all or nothing.
+
+    Each row: `id` (a CategoryMapping of this client) or `pleo_account_id`, then `odoo_account_id` and
+    `default_tax_id` (None clears). Every account must be an active, non-deprecated account of the client's
+    Odoo company and every tax an active purchase tax of it, read live. Raises ValidationError listing each
+    refused row by its category. Returns how many mappings changed.
+    """
+    mappings = {m.pk: m for m in CategoryMapping.objects.filter(client=client)}
+    by_pleo_id = {m.pleo_account_id: m for m in mappings.values()}
+    errors: list[str] = []
+    wanted: list[tuple[CategoryMapping, int | None, int | None]] = []
+    for row in rows:
+        mapping = mappings.get(_int(row.get("id"))) if row.get("id") not in (None, "") else by_pleo_id.get(str(row.get("pleo_account_id")))
+        if mapping is None:
+            errors.append(f"{client} has no Pleo category {row.get('id') or row.get('pleo_account_id')}; refresh the categories.")
+            continue
+        try:
+            wanted.append((mapping, _int(row.get("odoo_account_id")), _int(row.get("default_tax_id"))))
+        except (TypeError, ValueError):
+            errors.append(f"{_category_words(mapping)}: the Odoo account and tax are chosen by their Odoo id.")
+    if errors:
+        raise ValidationError(errors)
+    account_ids = sorted({a for _, a, _ in wanted if a is not None})
+    tax_ids = sorted({t for _, _, t in wanted if t is not None})
+    labels = {}
+    if account_ids or tax_ids:
+        connection, odoo = odoo_company_client_get(client=client)
+        company = connection.company_name or f"company {connection.company_id}"
+        accounts = {r["id"]: r for r in (odoo.read("account.account", account_ids, ["code", "name", "deprecated", "company_id"]) if account_ids else [])}
+        taxes = {r["id"]: r for r in (odoo.read("account.tax", tax_ids, ["name", "description", "active", "type_tax_use", "company_id"]) if tax_ids else [])}
+        for mapping, account_id, tax_id in wanted:
+            category = _category_words(mapping)
+            if account_id is not None:
+                account = accounts.get(account_id)
+                if account is None or _company_of(account) != connection.company_id:
+                    errors.append(f"{category}: Odoo {company} has no account with id {account_id}. Refresh the list and choose again.")
+                elif account.get("deprecated"):
+                    errors.append(f"{category}: the Odoo account “{account['code']} {account['name']}” is deprecated. Choose an account in use.")
+                else:
+                    labels[("account", account_id)] = f"{account['code']} {account['name']}"
+            if tax_id is not None:
+                tax = taxes.get(tax_id)
+                if tax is None or _company_of(tax) != connection.company_id or tax.get("active") is False:
+                    errors.append(f"{category}: Odoo {company} has no active tax with id {tax_id}. Refresh the list and choose again.")
+                elif tax.get("type_tax_use") != "purchase":
+                    errors.append(f"{category}: the default tax must be a purchase tax; “{tax['name']}” is a {tax.get('type_tax_use')} tax.")
+                else:
+                    description = (tax.get("description") or "").strip()
+                    labels[("tax", tax_id)] = f"{tax['name']} {description}".strip() if description and description != tax["name"] else tax["name"]
+    if errors:
+        raise ValidationError(errors)
+    changed = 0
+    with transaction.atomic():
+        for mapping, account_id, tax_id in wanted:
+            mapping._history_user = by
+            _, did_change = model_update(instance=mapping, fields=["odoo_account_id", "odoo_account_label", "default_tax_id", "default_tax_label"], data={
+                "odoo_account_id": account_id,
+                "odoo_account_label": labels.get(("account", account_id), ""),
+                "default_tax_id": tax_id,
+                "default_tax_label": labels.get(("tax", tax_id), ""),
+            })
+            changed += did_change
+    return changed
+
+
+def _int(value) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+@dataclass
+class CopyResult:
+    """What a template copy did: `matched` as "category → account", `unmatched` with the reason each was not."""
+
+    copied: int = 0
+    matched: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+def category_mappings_copy(*, source: Client, target: Client, by=None) -> CopyResult:
+    """Firm template: give `target`'s Pleo categories the accounts `source`'s categories have, matched by code.
+
+    The target's categories are first read from its Pleo. A category matches by its Pleo account number;
+    its Odoo account is the target company's active account with the same account code, and its default
+    tax the target's purchase tax of the same name. Categories already mapped on the target are overwritten
+    only where the source has a mapping. Written through category_mapping_bulk_update (validated, all or nothing).
+    """
+    if source.pk == target.pk:
+        raise ValidationError("Choose another client to copy the mappings to.")
+    category_mappings_refresh(client=target, by=by)
+    sources = [m for m in CategoryMapping.objects.filter(client=source, archived_in_pleo=False).exclude(odoo_account_id=None)]
+    result = CopyResult()
+    if not sources:
+        result.unmatched.append(f"{source} has no mapped categories to copy.")
+        return result
+    _, source_odoo = odoo_company_client_get(client=source)
+    source_accounts = {r["id"]: r for r in source_odoo.read("account.account", sorted({m.odoo_account_id for m in sources}), ["code"])}
+    target_connection, target_odoo = odoo_company_client_get(client=target)
+    codes = sorted({r["code"] for r in source_accounts.values()})
+    target_accounts = {
+        r["code"]: r["id"]
+        for r in target_odoo.search_read(
+            "account.account",
+            [("code", "in", codes), ("company_id", "=", target_connection.company_id), ("deprecated", "=", False)],
+            ["code"],
+        )
+    }
+    target_taxes = {}
+    for option in odoo_purchase_taxes_for(client=target, refresh=True):
+        target_taxes.setdefault(option.label, option.id)
+    targets = {}
+    for mapping in CategoryMapping.objects.filter(client=target, archived_in_pleo=False).exclude(pleo_account_code=""):
+        targets.setdefault(mapping.pleo_account_code, mapping)
+    rows = []
+    for mapping in sources:
+        category = _category_words(mapping)
+        target_mapping = targets.get(mapping.pleo_account_code) if mapping.pleo_account_code else None
+        if target_mapping is None:
+            result.unmatched.append(f"{category}: {target} has no Pleo category with account number “{mapping.pleo_account_code}”.")
+            continue
+        code = source_accounts.get(mapping.odoo_account_id, {}).get("code")
+        if code is None:
+            result.unmatched.append(f"{category}: its Odoo account no longer exists in {source}'s Odoo.")
+            continue
+        account_id = target_accounts.get(code)
+        if account_id is None:
+            result.unmatched.append(f"{category}: {target}'s Odoo company has no active account with code {code}.")
+            continue
+        tax_id = target_taxes.get(mapping.default_tax_label) if mapping.default_tax_id else None
+        note = ""
+        if mapping.default_tax_id and tax_id is None:
+            note = f" (no purchase tax “{mapping.default_tax_label}” in {target}'s Odoo: default tax left empty)"
+        rows.append({"id": target_mapping.pk, "odoo_account_id": account_id, "default_tax_id": tax_id})
+        result.matched.append(f"{category} → {code}{note}")
+    if rows:
+        result.copied = category_mapping_bulk_update(client=target, rows=rows, by=by)
+    return result
+
+
+# Setup helper -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProposedRecord:
+    """An Odoo account or journal the booking settings need and the client's Odoo company lacks."""
+
+    id: str  # the setting it fills, e.g. "wallet_account"; stable so a confirmation names what was shown
+    model: str  # "account.account" or "account.journal"
+    values: dict
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.values['code']} {self.values['name']}"
+
+
+@dataclass(frozen=True)
+class CreatedRecord:
+    id: str
+    model: str
+    odoo_id: int
+    label: str
+
+
+# (setting, model, name, type, preferred code, why). Codes sit next to their kind in a Dutch-style chart;
+# the next free number is used when the preferred one is taken.
+_SETUP_RECORDS = (
+    ("wallet_account", "account.account", "Pleo Wallet", "asset_current", "109900",
+     "Card expenses are paid from the Pleo Wallet; its balance needs a current-asset account."),
+    ("out_of_pocket_account", "account.account", "Pleo out-of-pocket", "liability_current", "149900",
+     "What the company owes employees for expenses they paid themselves needs a current-liability account."),
+    ("card_journal", "account.journal", "Pleo", "general", "PLEO",
+     "Card expenses booked as journal entries go to a Miscellaneous journal of their own."),
+)
+
+
+def setup_proposal(*, client: Client) -> list[ProposedRecord]:
+    """What the setup helper offers to create: a needed record that is neither chosen in the settings nor
+    present in Odoo under its name. Reads only; nothing is created here."""
+    settings = BookingSettings.objects.filter(client=client).first()
+    connection, odoo = odoo_company_client_get(client=client)
+    company = [("company_id", "=", connection.company_id)]
+    accounts = list(odoo.search_read("account.account", company, ["code", "name"]))
+    journals = list(odoo.search_read("account.journal", company, ["code", "name"], context={"active_test": False}))
+    proposal = []
+    for setting, model, name, kind, code, reason in _SETUP_RECORDS:
+        if settings is not None and getattr(settings, f"{setting}_id") is not None:
+            continue
+        existing = accounts if model == "account.account" else journals
+        if any(row["name"].strip().lower() == name.lower() for row in existing):
+            continue  # it exists: the bookkeeper only has to choose it
+        taken = {row["code"] for row in existing}
+        values = {"name": name, "code": _free_code(code, taken), "company_id": connection.company_id}
+        values["account_type" if model == "account.account" else "type"] = kind
+        proposal.append(ProposedRecord(id=setting, model=model, values=values, reason=reason))
+    return proposal
+
+
+def _free_code(code: str, taken: set[str]) -> str:
+    if code not in taken:
+        return code
+    if code.isdigit():
+        number = int(code)
+        while str(number).zfill(len(code)) in taken:
+            number += 1
+        return str(number).zfill(len(code))
+    for n in range(1, 100):
+        candidate = f"{code[:4]}{n}"[:5]
+        if candidate not in taken:
+            return candidate
+    raise PortalError(f"No free code near {code} in Odoo.")
+
+
+def setup_apply(*, client: Client, proposal_ids: list[str], by=None) -> list[CreatedRecord]:
+    """Create the confirmed proposals in Odoo, then choose them in the booking settings where those are empty.
+
+    The proposal is computed again, so a record created meanwhile (a second click, another bookkeeper) is
+    not made twice; Odoo writes are never retried (STYLE C7). Creating accounts and journals needs the
+    Odoo "Billing Administrator" (Adviser) right: without it Odoo's refusal is raised as it is.
+    """
+    wanted = set(proposal_ids)
+    _, odoo = odoo_company_client_get(client=client)
+    created: list[CreatedRecord] = []
+    for record in setup_proposal(client=client):
+        if record.id not in wanted:
+            continue
+        try:
+            odoo_id = odoo.create(record.model, record.values)
+        except PortalError as exc:
+            if not created:
+                raise
+            done = ", ".join(c.label for c in created)
+            raise PortalError(f"Created {done} in Odoo, then Odoo refused “{record.label}”: {exc}") from exc
+        odoo_id = odoo_id[0] if isinstance(odoo_id, list) else odoo_id
+        created.append(CreatedRecord(id=record.id, model=record.model, odoo_id=int(odoo_id), label=record.label))
+        logger.info("mappings: created %s %s in Odoo for client %s", record.model, odoo_id, client.pk)
+    if created:
+        data = {f"{record.id}_id": record.odoo_id for record in created}
+        try:
+            booking_settings_update(client=client, data=data, by=by)
+        except ValidationError as exc:
+            # Created in Odoo all the same; the bookkeeper completes the settings and picks them there.
+            logger.info("mappings: setup records created for client %s, settings still incomplete: %s",
+                        client.pk, "; ".join(exc.messages))
+    return created

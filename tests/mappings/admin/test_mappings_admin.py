@@ -87,7 +87,7 @@ def test_booking_settings_form_refuses_a_wrong_account_type_on_its_field(client,
     form = {
         "client": connected_client.pk, "wallet_account_id": expense["id"], "card_journal_id": misc["id"],
         "card_booking_mode": "journal_entry", "card_post_state": "draft", "card_receipts": "on",
-        "out_of_pocket_booking_mode": "journal_entry", "out_of_pocket_post_state": "draft",
+        "out_of_pocket_booking_mode": "journal_entry", "out_of_pocket_post_state": "draft", "lock_date_policy": "first_open_day",
         "wallet_topups": "ignore", "poll_interval_minutes": 5,
     }
     page = client.post(url, form)
