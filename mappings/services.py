@@ -866,6 +866,11 @@ class ProposedRecord:
     def label(self) -> str:
         return f"{self.values['code']} {self.values['name']}"
 
+    @property
+    def kind(self) -> str:
+        """The Odoo account type or journal type it is created with."""
+        return self.values.get("account_type") or self.values.get("type", "")
+
 
 @dataclass(frozen=True)
 class CreatedRecord:
