@@ -1,0 +1,791 @@
+"""The booking builder: one Pleo export item -> the exact Odoo record the export would create.
+
+Pure: no HTTP, no database, no clock. The pipeline (exports.services), the preview, the dry run and the
+property tests call `booking_plan(item, context)` with a `BookingContext` the pipeline builds from the
+client's settings and mappings, and get a `MovePlan` (create it), a `SkipPlan` (record it as skipped)
+or a `BookingRefused` (fail the item in Pleo with `failure_reason_type` and `str(exc)`).
+
+Money: every amount is a Decimal rounded to its currency (integrations.pleo.contract), never a float.
+`MovePlan.values` holds Decimals too; the pipeline turns them into JSON numbers at the very edge, when
+it sends the create (exports.services._jsonable), so nothing here rounds through binary floats.
+
+Booking rules (pleo-api README §6, odoo-contract README; each choice where the contract is silent is
+commented where it is made):
+- Amounts are Pleo's wallet-currency amounts (§6.6). Per line: paid = lineAmount; VAT = tax.amount;
+  for inclusive and exclusive codes the expense line is paid − VAT (the net) and Odoo adds the VAT as
+  a tax line; for reverse-charge codes the expense line is the amount paid, and Odoo adds +VAT and −VAT.
+- A journal entry balances AT CREATE: the counter line is the nets plus the VAT Odoo will compute
+  (`odoo_vat_estimate`), because Odoo refuses an unbalanced entry without tax and silently adds a
+  suspense "Automatic Balancing Line" to one with tax (recordings 81/94). The pipeline then writes the
+  tax lines to Pleo's VAT and the counter line to Pleo's total (recordings 82-86).
+- Directions come from `type`/`subType` (contract.export_item_direction), never from a sign (§13 Q2).
+"""
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from integrations.errors import PortalError
+from integrations.pleo.contract import (
+    ITEM_FAILURE_REASON_TYPES,
+    currency_decimals,
+    export_item_direction,
+    money_to_decimal,
+    optional_enum,
+)
+from integrations.pleo.errors import PleoServerError
+
+__all__ = [
+    "CategoryTarget",
+    "TaxTarget",
+    "BookingContext",
+    "PartnerNeed",
+    "PaymentPlan",
+    "MovePlan",
+    "SkipPlan",
+    "BookingRefused",
+    "booking_plan",
+    "item_booking_date",
+    "item_reference",
+    "TYPE_LABELS",
+    "BILLABLE_TYPES",
+    "REFUND_LIKE_TYPES",
+]
+
+
+# ------------------------------------------------------------------------------------------- interface
+
+
+@dataclass(frozen=True)
+class CategoryTarget:
+    odoo_account_id: int
+    label: str  # "6810 Office supplies", for the summary and the preview
+    default_tax_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TaxTarget:
+    odoo_tax_id: int
+    name: str
+    rate: Decimal  # Odoo's rate as a fraction: 21 % is Decimal("0.21")
+    price_include: bool
+    reverse: bool
+
+
+@dataclass(frozen=True)
+class BookingContext:
+    company_currency: str  # ISO code of the Odoo company's currency
+    currency_ids: Mapping[str, int]  # active Odoo currencies by ISO code
+    wallet_account_id: int | None
+    out_of_pocket_account_id: int | None
+    reimbursement_contra_account_id: int | None
+    payables_account_id: int | None
+    topup_bank_account_id: int | None
+    card_journal_id: int | None
+    bill_journal_id: int | None
+    kind_modes: Mapping[str, str]  # item type -> "journal_entry" | "vendor_bill" | "follow_pleo" | "disabled"
+    post_states: Mapping[str, str]  # item type -> "draft" | "posted"
+    receipts: Mapping[str, bool]  # item type -> attach receipts
+    categories: Mapping[str, CategoryTarget]  # Pleo account id (line account.id) -> Odoo account
+    taxes: Mapping[str, TaxTarget]  # Pleo tax code id (line tax.id) -> Odoo tax
+    tags: Mapping[str, int]  # Pleo tag id -> Odoo analytic account id
+    analytic_account_ids: frozenset[int]  # analytic accounts that exist in Odoo
+
+
+@dataclass(frozen=True)
+class PartnerNeed:
+    """A contact the pipeline finds (by VAT, else by name) or creates, then puts on the move (bills) or
+    on the counter line (entries)."""
+
+    role: Literal["supplier", "employee", "vendor"]
+    name: str
+    vat: str = ""
+    country: str = ""
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class PaymentPlan:
+    """A vendor bill paid from the Pleo Wallet: a payment entry in `journal_id` between the payables and the
+    Wallet account, reconciled with the bill (recordings 45-47). For an `in_invoice` it debits payables and
+    credits the Wallet; for an `in_refund` (money back into the Wallet) the other way round."""
+
+    journal_id: int
+    payables_account_id: int
+    wallet_account_id: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class MovePlan:
+    accounting_entry_id: str
+    item_type: str
+    reference: str  # Odoo `ref`; the exactly-once key
+    move_type: str  # "entry" | "in_invoice" | "in_refund"
+    values: dict  # account.move create values without partner ids; Decimals, converted by the pipeline
+    partner: PartnerNeed | None
+    counter_account_id: int
+    expected_total: Decimal  # what Pleo charged, company currency
+    expected_vat: Decimal  # Pleo's VAT: the sum of tax.amount in the wallet currency
+    odoo_vat_estimate: Decimal  # the VAT Odoo adds at create, net of reverse-charge pairs
+    post: bool
+    payment: PaymentPlan | None
+    files: tuple[dict, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class SkipPlan:
+    accounting_entry_id: str
+    item_type: str
+    reason: str
+
+
+class BookingRefused(PortalError):
+    """The item cannot be booked as it stands. `str(exc)` names the missing piece in the bookkeeper's words;
+    `failure_reason_type` is the ExportJobItemFailureReasonType Pleo shows (pleo-api README §5.4)."""
+
+    def __init__(self, message: str, failure_reason_type: str, extra: dict | None = None):
+        if failure_reason_type not in ITEM_FAILURE_REASON_TYPES:
+            raise ValueError(f"{failure_reason_type!r} is not a Pleo item failure reason type.")
+        super().__init__(message, extra)
+        self.failure_reason_type = failure_reason_type
+
+
+# ------------------------------------------------------------------------------------------ type rules
+
+TYPE_LABELS = {
+    "card_purchase": "card purchase",
+    "card_invoice": "card-paid invoice",
+    "out_of_pocket": "out-of-pocket expense",
+    "mileage": "mileage allowance",
+    "per_diem": "per diem allowance",
+    "external_reimbursement": "reimbursement outside Pleo",
+    "direct_reimbursement": "reimbursement through Pleo",
+    "invoice": "supplier invoice",
+    "invoice_payment": "invoice payment",
+    "chargeback": "chargeback",
+    "refund": "refund",
+    "cashback": "cashback",
+    "atm_withdrawal": "ATM withdrawal",
+    "wallet_topup": "Wallet top-up",
+    "wallet_unload": "Wallet unload",
+    "personal_spend": "personal spend",
+    "fee": "fee",
+}
+# Lines booked on their category, counter line on the Wallet (money left or came back through the card).
+_WALLET_TYPES = frozenset({
+    "card_purchase", "card_invoice", "fee", "atm_withdrawal", "personal_spend", "refund", "chargeback", "cashback",
+})
+# Lines booked on their category, counter line on what the company owes the employee.
+_EMPLOYEE_TYPES = frozenset({"out_of_pocket", "mileage", "per_diem"})
+# Types whose lines carry a category; the others are moves between configured accounts.
+_CATEGORY_TYPES = _WALLET_TYPES | _EMPLOYEE_TYPES | {"invoice"}
+# Vendor bills only for purchases (a fee or a transfer as a bill would invent a supplier debt), plus the
+# refund of a purchase as a vendor credit note. Kept equal to mappings.choices.VENDOR_BILL_ITEM_TYPES + refund.
+BILLABLE_TYPES = frozenset({"card_purchase", "card_invoice", "out_of_pocket", "mileage", "per_diem", "invoice",
+                            "refund"})
+_CARD_PAID_BILL_TYPES = frozenset({"card_purchase", "card_invoice", "refund"})
+# §6.4: top-ups and unloads are always journal entries.
+_ALWAYS_ENTRY_TYPES = frozenset({"wallet_topup", "wallet_unload"})
+# Where a negative amount may mean "money back" rather than a broken payload (§13 Q2: Pleo's examples are
+# positive; if Pleo ever signs these, the direction still comes from the type, so the magnitude is booked).
+REFUND_LIKE_TYPES = frozenset({"refund", "chargeback", "cashback"})
+_REFUND_LIKE_SUB_TYPES = frozenset({"reimbursement_to_employee_refund", "reimbursement_to_company",
+                                    "invoice_payment_returned"})
+
+_SETTING_NAMES = {
+    "wallet_account_id": "the Pleo Wallet account",
+    "out_of_pocket_account_id": "the out-of-pocket account",
+    "reimbursement_contra_account_id": "the contra account for reimbursements outside Pleo",
+    "payables_account_id": "the payables account",
+    "topup_bank_account_id": "the bank account top-ups come from",
+    "card_journal_id": "the card-expense journal",
+    "bill_journal_id": "the vendor-bill journal",
+}
+_FOLLOW_PLEO_METHODS = {"journal": "entry", "none": "entry", "accounts_payable": "bill", None: "entry"}
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def item_booking_date(item: dict) -> date | None:
+    """The move date: the calendar date of `date` as Pleo wrote it, without converting time zones.
+
+    §13 Q4: `date` is a date-time, "the date when the export item was book kept"; Pleo writes calendar dates
+    as midnight UTC ("2025-03-04T00:00:00Z"). Converting to the company's time zone would move every
+    expense of a client west of UTC to the day before, so the date part as written is the safest reading.
+    None when Pleo sent no readable date."""
+    raw = item.get("date")
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.fromisoformat(raw).date()
+    except ValueError:
+        try:
+            return date.fromisoformat(raw[:10])
+        except ValueError:
+            return None
+
+
+def item_reference(item: dict) -> str:
+    """Odoo `ref` of the item's record: Pleo's reconciliation id (the docs map it to the reference) and the
+    accounting entry id (unique per entry), e.g. "PLEO-1000042-6f0e…". Only these two stable ids go in, so
+    the same entry always gets the same reference and the pipeline can find what an earlier run booked."""
+    reconciliation_id = str((item.get("additionalInformation") or {}).get("reconciliationId") or "").strip()
+    entry_id = str(item.get("accountingEntryId") or "")
+    return f"PLEO-{reconciliation_id}-{entry_id}" if reconciliation_id else f"PLEO-{entry_id}"
+
+
+def _round(amount: Decimal, currency: str) -> Decimal:
+    # Odoo rounds tax half-up to the currency's rounding (float_round, per line: recording 80).
+    return amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), rounding=ROUND_HALF_UP)
+
+
+def _money(money: dict | None, what: str) -> tuple[Decimal, str]:
+    if not isinstance(money, dict):
+        raise BookingRefused(f"Pleo sent no {what}; the expense cannot be booked.", "validation_failure")
+    try:
+        return money_to_decimal(money), str(money.get("currency") or "")
+    except PleoServerError as exc:
+        raise BookingRefused(str(exc), "validation_failure") from None
+
+
+def _category_name(account: dict) -> str:
+    name = f"Category “{account.get('name') or account.get('id')}”"
+    return f"{name} ({account['code']})" if account.get("code") else name
+
+
+def _required(context: BookingContext, setting: str, label: str) -> int:
+    value = getattr(context, setting)
+    if not value:
+        raise BookingRefused(
+            f"Set {_SETTING_NAMES[setting]} in the booking settings: the {label} is booked on it.",
+            "missing_configuration",
+        )
+    return value
+
+
+def _sign_of(value: Decimal) -> int:
+    return (value > 0) - (value < 0)
+
+
+# ------------------------------------------------------------------------------------------ the lines
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One Pleo line, as magnitudes in the wallet (`w`) and supplier (`s`) currency."""
+
+    pleo: dict
+    paid_w: Decimal
+    paid_s: Decimal
+    vat_w: Decimal  # Pleo's tax.amount; 0 without tax
+    vat_s: Decimal
+    tax_type: str | None  # Pleo's tax.type
+    tax: TaxTarget | None
+
+    @property
+    def net_w(self) -> Decimal:
+        # Reverse charge: the VAT was not paid, the expense is the amount paid. Otherwise paid minus VAT.
+        return self.paid_w if self.tax_type in (None, "reverse") else self.paid_w - self.vat_w
+
+    @property
+    def net_s(self) -> Decimal:
+        return self.paid_s if self.tax_type in (None, "reverse") else self.paid_s - self.vat_s
+
+
+@dataclass(frozen=True)
+class _Amounts:
+    wallet_currency: str
+    supplier_currency: str
+    total_w: Decimal  # magnitude
+    total_s: Decimal
+    lines: tuple[_Line, ...]
+
+
+def _amounts(item: dict, context: BookingContext, label: str, *, refund_like: bool, taxed: bool) -> _Amounts:
+    """Read and check Pleo's figures: currency, sign, zero, and lines adding up to the amount."""
+    amount = item.get("amount") or {}
+    total_w, wallet = _money(amount.get("inWalletCurrency"), "amount in the wallet currency")
+    if wallet != context.company_currency:
+        # Multi-currency wallets need one Wallet account per currency and a rate policy: a later feature.
+        raise BookingRefused(
+            f"This {label} was paid from a {wallet} Wallet but the Odoo company books in "
+            f"{context.company_currency}; Wallets in another currency than the company's are not exported yet.",
+            "validation_failure",
+        )
+    if amount.get("inSupplierCurrency"):
+        total_s, supplier = _money(amount["inSupplierCurrency"], "amount in the supplier's currency")
+    else:
+        total_s, supplier = total_w, wallet
+    if total_w == 0:
+        raise BookingRefused(f"This {label} has an amount of 0 {wallet}; there is nothing to book.",
+                             "validation_failure")
+    sign = _sign_of(total_w)
+    if sign < 0 and not refund_like:
+        raise BookingRefused(
+            f"Pleo sent a negative amount ({total_w} {wallet}) for a {label}; only refunds, chargebacks, cashback "
+            "and reversed reimbursements or payments may be negative.", "validation_failure")
+    raw_lines = item.get("accountingEntryLines") or []
+    if not raw_lines:
+        raise BookingRefused(f"This {label} has no lines in Pleo; there is nothing to book.", "validation_failure")
+    lines, sum_w = [], Decimal(0)
+    for raw in raw_lines:
+        paid_w, line_wallet = _money((raw.get("lineAmount") or {}).get("inWalletCurrency"), "line amount")
+        if line_wallet != wallet:
+            raise BookingRefused(f"A line of this {label} is in {line_wallet}, the expense in {wallet}; "
+                                 "the portal does not guess which is right.", "validation_failure")
+        sum_w += paid_w
+        if _sign_of(paid_w) not in (0, sign):
+            raise BookingRefused(f"The lines of this {label} mix positive and negative amounts; "
+                                 "the portal does not guess which way the money went.", "validation_failure")
+        supplier_money = (raw.get("lineAmount") or {}).get("inSupplierCurrency")
+        paid_s = _money(supplier_money, "line amount")[0] if supplier_money else paid_w
+        tax = raw.get("tax") if taxed else None
+        vat_w = vat_s = Decimal(0)
+        tax_type = None
+        if raw.get("tax") and not taxed:
+            vat = _money((raw["tax"].get("amount") or {}).get("inWalletCurrency"), "VAT amount")[0]
+            if vat:
+                # A payment or transfer carries no VAT; booking it would count the purchase's VAT twice.
+                raise BookingRefused(f"Pleo sent VAT ({vat} {wallet}) on a {label}, which moves money and "
+                                     "carries no VAT; the portal does not book it.", "validation_failure")
+        if tax:
+            tax_type = tax.get("type")
+            if tax_type not in ("inclusive", "exclusive", "reverse"):
+                raise BookingRefused(f"Pleo sent a tax of unknown type {tax_type!r}.", "validation_failure")
+            vat_w = _money((tax.get("amount") or {}).get("inWalletCurrency"), "VAT amount")[0]
+            supplier_vat = (tax.get("amount") or {}).get("inSupplierCurrency")
+            vat_s = _money(supplier_vat, "VAT amount")[0] if supplier_vat else vat_w
+            if tax_type == "reverse":
+                # §13 Q1: for reverse charge netAmount must be the amount paid (VAT due on top, not paid);
+                # if Pleo's figures say otherwise the reading is wrong and nothing is booked on a guess.
+                net_w = _money((raw.get("netAmount") or {}).get("inWalletCurrency"), "net amount")[0]
+                if net_w != paid_w:
+                    raise BookingRefused(
+                        f"A reverse-charge line of this {label} has line amount {paid_w} {wallet} but net amount "
+                        f"{net_w} {wallet}; the portal books reverse charge only when they agree.",
+                        "validation_failure")
+        lines.append(_Line(pleo=raw, paid_w=abs(paid_w), paid_s=abs(paid_s), vat_w=abs(vat_w), vat_s=abs(vat_s),
+                           tax_type=tax_type, tax=None))
+        if tax_type in ("inclusive", "exclusive") and abs(vat_w) > abs(paid_w):
+            raise BookingRefused(f"A line of this {label} has more VAT ({vat_w}) than its amount ({paid_w}).",
+                                 "validation_failure")
+    if sum_w != total_w:
+        raise BookingRefused(
+            f"The lines of this {label} add up to {sum_w} {wallet} but its amount is {total_w} {wallet}; "
+            "it was not booked.", "validation_failure")
+    return _Amounts(wallet, supplier, abs(total_w), abs(total_s), tuple(lines))
+
+
+def _with_taxes(amounts: _Amounts, context: BookingContext) -> _Amounts:
+    """Attach each line's mapped Odoo tax; an unmapped or mismatched tax code refuses the item."""
+    lines = []
+    for line in amounts.lines:
+        tax = line.pleo.get("tax")
+        target = None
+        if line.tax_type is not None:
+            target = context.taxes.get(str(tax.get("id")))
+            code = tax.get("code") or tax.get("id")
+            if target is None:
+                rate = Decimal(str(tax.get("rate") or 0)) * 100
+                raise BookingRefused(
+                    f"Pleo tax code “{code}” ({rate.normalize():f} %) is not mapped to an Odoo tax; "
+                    "run the tax sync or map it.", "tax_code_unknown")
+            if target.reverse != (line.tax_type == "reverse"):
+                kind = "is reverse charge" if line.tax_type == "reverse" else "is not reverse charge"
+                raise BookingRefused(
+                    f"Pleo tax code “{code}” {kind} but its Odoo tax “{target.name}” "
+                    f"{'is not' if line.tax_type == 'reverse' else 'is'}; fix the tax mapping.",
+                    "invalid_configuration")
+            if target.reverse and target.price_include:
+                raise BookingRefused(
+                    f"The Odoo tax “{target.name}” is reverse charge with the VAT included in the price, which "
+                    "would take VAT out of an amount that holds none; map a VAT-excluded reverse-charge tax.",
+                    "invalid_configuration")
+        lines.append(_Line(line.pleo, line.paid_w, line.paid_s, line.vat_w, line.vat_s, line.tax_type, target))
+    return _Amounts(amounts.wallet_currency, amounts.supplier_currency, amounts.total_w, amounts.total_s,
+                    tuple(lines))
+
+
+def _category(line: _Line, context: BookingContext, label: str) -> CategoryTarget:
+    account = line.pleo.get("account")
+    if not account or not account.get("id"):
+        raise BookingRefused(f"A line of this {label} has no category in Pleo; choose one in Pleo and export again.",
+                             "account_unknown")
+    target = context.categories.get(str(account["id"]))
+    if target is None or not target.odoo_account_id:
+        raise BookingRefused(f"{_category_name(account)} is not mapped to an Odoo account.", "account_unknown")
+    return target
+
+
+def _distribution(line: _Line, context: BookingContext) -> dict[str, float]:
+    """Each tag's analytic account at 100 %: Odoo distributions are per plan, each plan summing to 100, and a
+    Pleo tag group is paired with one plan, so a line's tags (one per group) are one account per plan.
+    Odoo accepts an unknown analytic account id silently (recording 64): refuse it here instead."""
+    distribution = {}
+    for tag in line.pleo.get("tags") or []:
+        name = f"Tag “{tag.get('code') or tag.get('id')}”" + (f" (group {tag['groupCode']})"
+                                                              if tag.get("groupCode") else "")
+        analytic_id = context.tags.get(str(tag.get("id")))
+        if analytic_id is None:
+            raise BookingRefused(f"{name} is not mapped to an Odoo analytic account; run the tag sync or map it.",
+                                 "tag_unknown")
+        if analytic_id not in context.analytic_account_ids:
+            raise BookingRefused(f"{name} is mapped to Odoo analytic account {analytic_id}, which does not exist in "
+                                 "Odoo (any more); run the tag sync.", "tag_unknown")
+        distribution[str(analytic_id)] = 100.0  # a percentage for Odoo's JSON field, not money
+    return distribution
+
+
+# ------------------------------------------------------------------------------------------- the mode
+
+
+def _booking_kind(item: dict, item_type: str, context: BookingContext, label: str) -> str:
+    """"entry", "bill" or "skip" for this item under the client's choice for its type."""
+    if item_type not in context.kind_modes:
+        # A type the client never configured is never guessed.
+        raise BookingRefused(f"Booking of {label}s is not set up for this client.", "missing_configuration")
+    mode = context.kind_modes[item_type]
+    if mode == "disabled":
+        if item_type in _ALWAYS_ENTRY_TYPES:
+            # The client books Wallet transfers from the bank statement (TopUpHandling.IGNORE): the item is
+            # recorded as skipped and leaves Pleo's queue instead of failing every run.
+            return "skip"
+        raise BookingRefused(f"Export of {label}s is not enabled for this client; enable it in the booking "
+                             "settings to export it.", "missing_configuration")
+    if mode == "journal_entry":
+        return "entry"
+    if mode == "vendor_bill":
+        if item_type in _ALWAYS_ENTRY_TYPES:
+            return "entry"  # §6.4: top-ups and unloads are always journal entries
+        if item_type not in BILLABLE_TYPES:
+            raise BookingRefused(f"A {label} cannot be booked as a vendor bill; choose journal entry for it in "
+                                 "the booking settings.", "invalid_configuration")
+        return "bill"
+    if mode == "follow_pleo":
+        method = (item.get("bookkeeping") or {}).get("method")
+        if method not in _FOLLOW_PLEO_METHODS:
+            raise BookingRefused(f"Pleo sent the unknown bookkeeping method {method!r}.", "validation_failure")
+        kind = _FOLLOW_PLEO_METHODS[method]  # null is the docs' "legacy support": a journal entry
+        if kind == "bill" and (item_type not in BILLABLE_TYPES or item_type in _ALWAYS_ENTRY_TYPES):
+            # accounts_payable on a payment or a fee: its "payment entry" half is the journal entry.
+            kind = "entry"
+        return kind
+    raise BookingRefused(f"The booking settings hold an unknown choice {mode!r} for {label}s.",
+                         "invalid_configuration")
+
+
+# ------------------------------------------------------------------------------------------- the plan
+
+
+def booking_plan(item: dict, context: BookingContext) -> MovePlan | SkipPlan:
+    """The Odoo record to create for one Pleo export item (§6), or why it is skipped. Raises BookingRefused."""
+    try:
+        direction = export_item_direction(item)
+    except PleoServerError as exc:
+        raise BookingRefused(str(exc), "validation_failure") from None
+    item_type = item["type"]
+    label = TYPE_LABELS[item_type]
+    entry_id = str(item.get("accountingEntryId") or "")
+    if not entry_id:
+        raise BookingRefused(f"Pleo sent a {label} without an accounting entry id.", "validation_failure")
+    kind = _booking_kind(item, item_type, context, label)
+    if kind == "skip":
+        return SkipPlan(entry_id, item_type, f"{label[0].upper()}{label[1:]}s are not exported for this client "
+                                             "(booked from the bank statement).")
+    booked_on = item_booking_date(item)
+    if booked_on is None:
+        raise BookingRefused(f"Pleo sent this {label} without a readable date ({item.get('date')!r}).",
+                             "validation_failure")
+    refund_like = item_type in REFUND_LIKE_TYPES or optional_enum(item, "subType") in _REFUND_LIKE_SUB_TYPES
+    taxed = item_type in _CATEGORY_TYPES
+    amounts = _with_taxes(_amounts(item, context, label, refund_like=refund_like, taxed=taxed), context)
+    currency_id = None
+    if amounts.supplier_currency != context.company_currency and kind == "entry":
+        currency_id = context.currency_ids.get(amounts.supplier_currency)
+        if currency_id is None:
+            raise BookingRefused(
+                f"The currency {amounts.supplier_currency} is not active in Odoo; activate it in Odoo "
+                "(Accounting → Configuration → Currencies) and export again.", "validation_failure")
+    builder = _Builder(item, context, item_type, label, direction, booked_on, amounts, currency_id)
+    return builder.bill() if kind == "bill" else builder.entry()
+
+
+class _Builder:
+    """Builds one plan; a class only so the many facts of one item travel together."""
+
+    def __init__(self, item, context, item_type, label, direction, booked_on, amounts, currency_id):
+        self.item, self.context, self.item_type, self.label = item, context, item_type, label
+        self.direction, self.booked_on, self.amounts, self.currency_id = direction, booked_on, amounts, currency_id
+        self.company_currency = context.company_currency
+        self.zero = _round(Decimal(0), self.company_currency)
+
+    # -- shared facts
+
+    def description(self) -> str:
+        # §6.4 data mapping: description <- supplier.name + user.name + note.
+        parts = [(self.item.get("supplier") or {}).get("name") or (self.item.get("vendor") or {}).get("name"),
+                 (self.item.get("user") or {}).get("name"), self.item.get("note")]
+        text = " · ".join(str(p).strip() for p in parts if p and str(p).strip())
+        return text or f"Pleo {self.label}"  # Odoo needs a label on every line
+
+    def narration(self) -> str:
+        info = self.item.get("additionalInformation") or {}
+        parts = []
+        if info.get("attendees"):
+            parts.append("Attendees: " + ", ".join(map(str, info["attendees"])))  # §6.4: attendees in the comment
+        if info.get("reconciledEntries"):
+            parts.append("Settles Pleo entries " + ", ".join(map(str, info["reconciledEntries"])))
+        invoice = info.get("invoiceInformation") or {}
+        if invoice.get("invoiceNumber"):
+            parts.append(f"Invoice {invoice['invoiceNumber']}")
+        link = ((self.item.get("_links") or {}).get("web") or {}).get("exportItem")
+        if link:
+            parts.append(f"Pleo: {link}")
+        return "\n".join(parts)
+
+    def vat(self) -> Decimal:
+        return _round(sum((line.vat_w for line in self.amounts.lines), Decimal(0)), self.company_currency)
+
+    def post(self) -> bool:
+        return self.context.post_states.get(self.item_type) == "posted"  # unknown -> draft: a person looks first
+
+    def files(self) -> tuple[dict, ...]:
+        if not self.context.receipts.get(self.item_type):
+            return ()
+        return tuple(dict(f) for f in (self.item.get("files") or []))
+
+    def supplier_need(self, role_if_no_vendor: Literal["supplier", "vendor"] = "supplier") -> PartnerNeed | None:
+        vendor, supplier = self.item.get("vendor") or {}, self.item.get("supplier") or {}
+        if vendor.get("name"):
+            vat = vendor.get("taxRegistrationNumber") or supplier.get("taxIdentifier") or ""
+            return PartnerNeed("vendor", str(vendor["name"]).strip(), str(vat).strip(),
+                               str(vendor.get("country") or supplier.get("country") or ""),
+                               str(vendor.get("code") or supplier.get("code") or ""))
+        name, vat = str(supplier.get("name") or "").strip(), str(supplier.get("taxIdentifier") or "").strip()
+        if not name and not vat:
+            return None
+        # A supplier known only by its VAT number is still findable; its VAT number stands in for the name.
+        return PartnerNeed(role_if_no_vendor, name or vat, vat, str(supplier.get("country") or ""),
+                           str(supplier.get("code") or ""))
+
+    def employee_need(self) -> PartnerNeed:
+        user = self.item.get("user") or {}
+        if not str(user.get("name") or "").strip():
+            raise BookingRefused(f"Pleo sent this {self.label} without the employee it concerns; the portal cannot "
+                                 "say whom the company owes.", "vendor_unknown")
+        return PartnerNeed("employee", str(user["name"]).strip(), code=str(user.get("code") or ""))
+
+    def head(self) -> str:
+        supplier = (self.item.get("supplier") or {}).get("name") or (self.item.get("vendor") or {}).get("name") \
+            or (self.item.get("user") or {}).get("name") or ""
+        text = f"{self.booked_on.isoformat()} {self.label}"
+        text += f" · {supplier}" if supplier else ""
+        text += f" · {self.amounts.total_w} {self.company_currency}"
+        if self.amounts.supplier_currency != self.company_currency:
+            text += f" ({self.amounts.total_s} {self.amounts.supplier_currency})"
+        vat = self.vat()
+        return text + (f", VAT {vat}" if vat else "")
+
+    # -- journal entries
+
+    def entry(self) -> MovePlan:
+        context, item_type = self.context, self.item_type
+        journal_id = _required(context, "card_journal_id", self.label)
+        partner = None
+        if item_type in _CATEGORY_TYPES:
+            if item_type in _WALLET_TYPES:
+                counter_setting = "wallet_account_id"
+            elif item_type in _EMPLOYEE_TYPES:
+                counter_setting, partner = "out_of_pocket_account_id", self.employee_need()
+            else:  # an invoice as an entry: a debt to the supplier on the payables account
+                counter_setting = "payables_account_id"
+                partner = self._vendor_or_refuse()
+            counter_id = _required(context, counter_setting, self.label)
+            lines, vat_estimate, debit_lines, counter_amount, counter_currency = self._category_lines()
+            # out: expenses debit, counter credit; in (refund, chargeback, cashback): the reverse.
+            expense_debit = self.direction == "out"
+            commands = [self._line(*spec, debit=expense_debit) for spec in lines]
+            commands.append(self._line(self._counter_name(), counter_id, counter_amount, counter_currency,
+                                       debit=not expense_debit))
+            expense_words = ", ".join(dict.fromkeys(debit_lines))
+            counter_words = f"{_SETTING_NAMES[counter_setting].removeprefix('the ')} {counter_amount}"
+            counter_debit = not expense_debit
+            debit_words, credit_words = ((expense_words, counter_words) if expense_debit
+                                         else (counter_words, expense_words))
+        else:
+            # Moves between configured accounts: one line each side for the item total.
+            if item_type == "direct_reimbursement":
+                base, counter = "wallet_account_id", "out_of_pocket_account_id"
+                partner = self.employee_need()
+            elif item_type == "external_reimbursement":
+                base, counter = "reimbursement_contra_account_id", "out_of_pocket_account_id"
+                partner = self.employee_need()
+            elif item_type == "invoice_payment":
+                base, counter = "wallet_account_id", "payables_account_id"
+                partner = self._vendor_or_refuse()
+            else:  # wallet_topup / wallet_unload: the Wallet against the client's bank account
+                base, counter = "topup_bank_account_id", "wallet_account_id"
+            counter_id = _required(context, counter, self.label)
+            base_id = _required(context, base, self.label)
+            # "out": the company paid the employee or supplier (counter debited, money side credited), or moved
+            # money out of the Wallet to the bank (unload: bank debited, Wallet credited). "in": the reverse.
+            if item_type in ("wallet_topup", "wallet_unload"):
+                counter_debit = self.direction == "in"
+            else:
+                counter_debit = self.direction == "out"
+            total, total_s = _round(self.amounts.total_w, self.company_currency), self.amounts.total_s
+            commands = [
+                self._line(self._counter_name(), counter_id, total, total_s, debit=counter_debit),
+                self._line(self._counter_name(), base_id, total, total_s, debit=not counter_debit),
+            ]
+            vat_estimate, counter_amount = self.zero, total
+            base_words, counter_words = _SETTING_NAMES[base], _SETTING_NAMES[counter]
+            debit_words, credit_words = (counter_words, base_words) if counter_debit else (base_words, counter_words)
+            debit_words, credit_words = debit_words.removeprefix("the "), credit_words.removeprefix("the ")
+        values = {"move_type": "entry", "journal_id": journal_id, "date": self.booked_on.isoformat(),
+                  "ref": item_reference(self.item), "line_ids": commands}
+        narration = self.narration()
+        if narration:
+            values["narration"] = narration
+        partner_words = f" ({partner.name})" if partner else ""
+        summary = (f"{self.head()} · journal entry, {'posted' if self.post() else 'draft'}: debit {debit_words}"
+                   f"{partner_words if counter_debit else ''}; credit {credit_words}"
+                   f"{'' if counter_debit else partner_words}")
+        return MovePlan(
+            accounting_entry_id=str(self.item["accountingEntryId"]), item_type=item_type,
+            reference=item_reference(self.item), move_type="entry", values=values, partner=partner,
+            counter_account_id=counter_id, expected_total=_round(self.amounts.total_w, self.company_currency),
+            expected_vat=self.vat(), odoo_vat_estimate=vat_estimate, post=self.post(), payment=None,
+            files=self.files(), summary=summary,
+        )
+
+    def _category_lines(self):
+        """(line specs, Odoo's VAT, account labels, counter amount, counter amount in supplier currency)."""
+        specs, labels = [], []
+        vat_estimate, vat_estimate_s = Decimal(0), Decimal(0)
+        net_total, net_total_s = Decimal(0), Decimal(0)
+        description = self.description()
+        several = len(self.amounts.lines) > 1
+        for line in self.amounts.lines:
+            category = _category(line, self.context, self.label)
+            distribution = _distribution(line, self.context)
+            name = description + (f" ({(line.pleo.get('account') or {}).get('name')})" if several else "")
+            tax_ids = (line.tax.odoo_tax_id,) if line.tax else ()
+            net = _round(line.net_w, self.company_currency)
+            if line.tax and not line.tax.reverse:
+                # Odoo ignores price_include on journal entries (handle_price_include only for invoices) and adds
+                # rate x line, rounded half-up per line: so the line holds the net and the VAT comes on top.
+                vat_estimate += _round(net * line.tax.rate, self.company_currency)
+                vat_estimate_s += _round(line.net_s * line.tax.rate, self.amounts.supplier_currency)
+            # Reverse charge: Odoo adds +VAT and -VAT; they cancel, the counter is the amount paid.
+            net_total += net
+            net_total_s += line.net_s
+            specs.append((name, category.odoo_account_id, net, line.net_s, tax_ids, distribution))
+            labels.append(category.label or str(category.odoo_account_id))
+        vat_estimate = _round(vat_estimate, self.company_currency)
+        return (specs, vat_estimate, labels, _round(net_total + vat_estimate, self.company_currency),
+                net_total_s + vat_estimate_s)
+
+    def _line(self, name, account_id, amount, amount_s, tax_ids=(), distribution=None, *, debit: bool):
+        values = {"name": name, "account_id": account_id,
+                  "debit": amount if debit else self.zero, "credit": self.zero if debit else amount}
+        if self.currency_id is not None:
+            # Foreign purchase (recordings 38/39): company amounts in debit/credit, the purchase currency beside
+            # them, amount_currency signed like the balance (debit positive).
+            values["currency_id"] = self.currency_id
+            values["amount_currency"] = _round(amount_s, self.amounts.supplier_currency) * (1 if debit else -1)
+        if tax_ids:
+            values["tax_ids"] = [(6, 0, list(tax_ids))]
+        if distribution:
+            values["analytic_distribution"] = distribution
+        return (0, 0, values)
+
+    def _counter_name(self) -> str:
+        description = self.description()
+        return description if description == f"Pleo {self.label}" else f"Pleo {self.label} · {description}"
+
+    def _vendor_or_refuse(self) -> PartnerNeed:
+        need = self.supplier_need("vendor")
+        if need is None:
+            raise BookingRefused(f"This {self.label} names no supplier (neither a name nor a VAT number); the portal "
+                                 "cannot tell whom it concerns.", "vendor_unknown")
+        return need
+
+    # -- vendor bills
+
+    def bill(self) -> MovePlan:
+        context, item_type = self.context, self.item_type
+        journal_id = _required(context, "bill_journal_id", self.label)
+        # The payable line Odoo adds is the counter line; the pipeline checks Odoo's total on it.
+        payables_id = _required(context, "payables_account_id", self.label)
+        if item_type in _EMPLOYEE_TYPES:
+            partner = self.employee_need()  # the employee is owed the money; the bill stays open for payroll
+        else:
+            partner = self.supplier_need()
+            if partner is None:
+                raise BookingRefused(f"The supplier of this {self.label} has neither a name nor a VAT number in Pleo; "
+                                     "a vendor bill needs one.", "vendor_unknown")
+        payment = None
+        if item_type in _CARD_PAID_BILL_TYPES:
+            payment = PaymentPlan(
+                journal_id=_required(context, "card_journal_id", self.label), payables_account_id=payables_id,
+                wallet_account_id=_required(context, "wallet_account_id", self.label),
+                amount=_round(self.amounts.total_w, self.company_currency))
+        foreign = self.amounts.supplier_currency != self.company_currency
+        description, several = self.description(), len(self.amounts.lines) > 1
+        invoice_lines, labels, vat_estimate = [], [], Decimal(0)
+        for line in self.amounts.lines:
+            category = _category(line, context, self.label)
+            distribution = _distribution(line, context)
+            name = description + (f" ({(line.pleo.get('account') or {}).get('name')})" if several else "")
+            if foreign:
+                # A bill is booked in the company currency at the amount Pleo settled: Odoo converts a
+                # foreign-currency bill at its own rate, so its total (and the Wallet payment's match) would
+                # miss Pleo's by the rate difference. The purchase amount stays readable on the line.
+                name += f" ({_round(line.paid_s, self.amounts.supplier_currency)} {self.amounts.supplier_currency})"
+            tax = line.tax
+            if tax is not None and tax.price_include:
+                price_unit = _round(line.paid_w, self.company_currency)  # Odoo takes the VAT out of the gross
+                vat_estimate += price_unit - _round(price_unit / (1 + tax.rate), self.company_currency)
+            else:
+                price_unit = _round(line.net_w, self.company_currency)
+                if tax is not None and not tax.reverse:
+                    vat_estimate += _round(price_unit * tax.rate, self.company_currency)
+            values = {"name": name, "account_id": category.odoo_account_id, "quantity": 1, "price_unit": price_unit}
+            if tax is not None:
+                values["tax_ids"] = [(6, 0, [tax.odoo_tax_id])]
+            if distribution:
+                values["analytic_distribution"] = distribution
+            invoice_lines.append((0, 0, values))
+            labels.append(category.label or str(category.odoo_account_id))
+        # A refund of a purchase is a vendor credit note; amounts stay positive, Odoo turns the signs.
+        move_type = "in_refund" if self.direction == "in" else "in_invoice"
+        invoice = (self.item.get("additionalInformation") or {}).get("invoiceInformation") or {}
+        invoice_date = item_booking_date({"date": invoice.get("invoiceDate")}) or self.booked_on
+        values = {"move_type": move_type, "journal_id": journal_id, "date": self.booked_on.isoformat(),
+                  "invoice_date": invoice_date.isoformat(), "ref": item_reference(self.item),
+                  "invoice_line_ids": invoice_lines}
+        if invoice.get("invoiceNumber"):
+            # `ref` is the exactly-once key, so the supplier's invoice number goes to the payment reference.
+            values["payment_reference"] = str(invoice["invoiceNumber"])
+        due = item_booking_date({"date": invoice.get("dueDate")})
+        if due is not None and payment is None:
+            values["invoice_date_due"] = due.isoformat()
+        narration = self.narration()
+        if narration:
+            values["narration"] = narration
+        kind = "vendor credit note" if move_type == "in_refund" else "vendor bill"
+        paid = " paid from the Pleo Wallet" if payment else ""
+        summary = (f"{self.head()} · {kind} for {partner.name}{paid}: {', '.join(dict.fromkeys(labels))}"
+                   f"{' posted' if self.post() else ' draft'}")
+        return MovePlan(
+            accounting_entry_id=str(self.item["accountingEntryId"]), item_type=item_type,
+            reference=item_reference(self.item), move_type=move_type, values=values, partner=partner,
+            counter_account_id=payables_id, expected_total=_round(self.amounts.total_w, self.company_currency),
+            expected_vat=self.vat(), odoo_vat_estimate=_round(vat_estimate, self.company_currency),
+            post=self.post(), payment=payment, files=self.files(), summary=summary,
+        )
