@@ -1,6 +1,12 @@
 """django-q2 tasks: one-line wrappers named after their service, taking ids (STYLE C10)."""
 
-__all__ = ["tax_mapping_sync", "tag_sync"]
+__all__ = ["export_queue_poll", "tax_mapping_sync", "tag_sync"]
+
+
+def export_queue_poll(client_id: int, triggered_by: str = "schedule") -> None:
+    from exports.services import export_queue_poll as poll
+
+    poll(client_id=client_id, triggered_by=triggered_by)
 
 
 def tax_mapping_sync(client_id: int) -> None:

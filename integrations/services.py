@@ -149,9 +149,14 @@ def client_create(*, name: str, by=None, staff=(), notes: str = "", status: str 
 
 def clients_status_set(*, clients, status: str) -> int:
     """Pause or resume clients; a paused client's exports and syncs do not run."""
+    from django_q.tasks import async_task
+
     count = 0
     for client in clients:
         _, changed = model_update(instance=client, fields=["status"], data={"status": status})
+        if changed:
+            # The schedules live in exports, above this app: queued by name instead of imported.
+            async_task("exports.schedules.client_schedules_ensure_task", client.pk)
         count += changed
     return count
 

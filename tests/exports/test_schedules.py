@@ -66,7 +66,6 @@ def test_pausing_a_client_pauses_its_schedules_and_resuming_restores_them(client
     other = ClientFactory(name="Other BV")
     schedules_ensure()
     clients_status_set(clients=[client_company], status="paused")
-    client_schedules_refresh(client=client_company)  # the line clients_status_set should call (see report)
     assert {s.repeats for s in schedules_of(client_company).values()} == {0}
     assert {s.repeats for s in schedules_of(other).values()} == {-1}
     # Paused schedules stay listed, and django-q2's scheduler skips repeats == 0.
@@ -75,7 +74,6 @@ def test_pausing_a_client_pauses_its_schedules_and_resuming_restores_them(client
     assert {s.repeats for s in schedules_of(client_company).values()} == {0}
 
     clients_status_set(clients=[client_company], status="active")
-    client_schedules_refresh(client=client_company)
     schedules = schedules_of(client_company).values()
     assert {s.repeats for s in schedules} == {-1}
     assert all(s.next_run is not None for s in schedules)
