@@ -8,7 +8,6 @@ from integrations.services import clients_status_set
 from mappings.models import BookingSettings
 from mappings.services import booking_settings_update, client_schedules_refresh
 from tests.factories import ClientFactory
-from tests.mappings.conftest import connected_client, odoo_admin  # noqa: F401 - fixtures shared with the mappings tests
 from tests.mappings.services.test_booking_settings_update import valid_data  # noqa: F401
 
 

@@ -7,7 +7,7 @@ from mappings.models import BookingSettings, CategoryMapping, SyncRun
 from mappings.services import category_mappings_refresh
 from sandbox.odoo.services import emulated_user_groups_set
 from tests.factories import ClientFactory
-from tests.mappings.conftest import odoo_account
+from tests.odoo_lookups import odoo_account
 
 
 def category(client, code, name):

@@ -5,7 +5,7 @@ from mappings.choices import ProblemKind
 from mappings.models import TaxMapping
 from mappings.selectors import mapping_problems
 from mappings.services import booking_settings_update, category_mapping_bulk_update, category_mappings_refresh
-from tests.mappings.conftest import odoo_account, odoo_purchase_tax
+from tests.odoo_lookups import odoo_account, odoo_purchase_tax
 from tests.mappings.services.test_booking_settings_update import valid_data  # noqa: F401
 
 

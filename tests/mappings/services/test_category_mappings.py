@@ -7,7 +7,7 @@ from mappings.models import CategoryMapping
 from mappings.services import category_mapping_bulk_update, category_mappings_copy, category_mappings_refresh
 from sandbox.pleo.models import BookkeepingAccount
 from sandbox.pleo.services import ACCOUNTS
-from tests.mappings.conftest import odoo_account, odoo_purchase_tax
+from tests.odoo_lookups import odoo_account, odoo_purchase_tax
 
 # Two NL-chart expense accounts present in both emulated Odoo companies.
 OFFICE_CODE, TRAVEL_CODE = "400400", "400500"
