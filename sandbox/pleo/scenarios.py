@@ -79,7 +79,7 @@ FOREIGN_SUPPLIERS = {
     "GBP": [("TRAINLINE.COM", "4112", "GB", "GB736133218"), ("THE SAVOY LONDON", "7011", "GB", "GB232118441")],
 }
 VENDORS = [
-    ("Acme Consulting B.V.", "V0012", "NL", "12345678", "NL123456789B01", "57"),
+    ("Acme Consulting B.V.", "V0012", "NL", "12345678", "NL123456782B01", "57"),
     ("Nordic Legal ApS", "V0031", "DK", "DK34567812", "DK34567812", "61"),
     ("Cloudhost Ltd", "V0044", "GB", "09876543", "GB987654321", "64"),
 ]

@@ -1,0 +1,793 @@
+"""The export pipeline: Pleo's export queue into Odoo journal entries and vendor bills, exactly once.
+
+One run per Pleo export job (§5.3 of the Pleo contract): send `started`, read every item, book each
+accounting entry in Odoo, report each result to Pleo, close the job. Exactly once rests on three
+things: an export record per accounting entry (unique per client), a deterministic Odoo reference
+per entry that is looked up before anything is created, and records marked `exporting` before the
+create call so a crash leaves a trace that the next run settles by that lookup.
+"""
+import logging
+import socket
+import uuid
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta, timezone as dt_timezone
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from exports.booking import BookingContext, BookingRefused, CategoryTarget, MovePlan, SkipPlan, TaxTarget, booking_plan
+from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.models import ExportAttempt, ExportLock, ExportRecord, ExportRun
+from integrations.errors import PortalError
+from integrations.models import Client
+from integrations.odoo.client import OdooClient, to_decimal
+from integrations.odoo.errors import (
+    OdooAuthenticationError,
+    OdooConnectionError,
+    OdooError,
+    OdooPermissionError,
+    OdooUserError,
+    OdooValidationError,
+)
+from integrations.pleo import contract
+from integrations.pleo.client import PleoClient
+from integrations.pleo.errors import PleoConflictError
+from mappings.choices import EXPORT_ITEM_TYPES
+from mappings.models import AnalyticTagMapping, BookingSettings, CategoryMapping, TaxMapping
+from mappings.selectors import kind_mode_for, odoo_company_client_get, pleo_company_client_get
+
+__all__ = [
+    "ExportBusyError",
+    "client_export_lock",
+    "booking_context_build",
+    "export_queue_poll",
+    "export_job_process",
+    "export_records_retry",
+]
+
+logger = logging.getLogger(__name__)
+
+CREATE_BATCH_SIZE = 50  # real Odoo: batches of 50 book 5.6 times faster than one by one (contract README)
+LOCK_LEASE = timedelta(seconds=settings.Q_CLUSTER["timeout"])
+TYPES_WITH_RECEIPTS = ("card_purchase", "card_invoice", "out_of_pocket", "mileage", "per_diem", "invoice")
+MOVE_READ_FIELDS = ["name", "state", "date", "ref", "move_type", "amount_total"]
+LINE_READ_FIELDS = ["move_id", "account_id", "debit", "credit", "tax_line_id", "name", "amount_currency"]
+
+
+class ExportBusyError(PortalError):
+    """Another run of the same client holds the export lock."""
+
+
+# The per-client lock ---------------------------------------------------------------------------------
+
+@contextmanager
+def client_export_lock(*, client: Client):
+    """Hold the client's export lease for the duration of the block, or raise ExportBusyError.
+
+    One conditional UPDATE takes the lease, so two workers (or two machines) cannot both win it.
+    """
+    holder = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
+    try:
+        ExportLock.objects.get_or_create(client=client)
+    except IntegrityError:
+        pass  # another worker created the row at the same moment; the UPDATE below decides
+    now = timezone.now()
+    taken = ExportLock.objects.filter(client=client).filter(
+        Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    ).update(holder=holder, locked_until=now + LOCK_LEASE)
+    if not taken:
+        raise ExportBusyError(f"An export of {client} is already running; this one was not started.")
+    try:
+        yield holder
+    finally:
+        ExportLock.objects.filter(client=client, holder=holder).update(holder="", locked_until=None)
+
+
+# Booking context ---------------------------------------------------------------------------------
+
+def booking_context_build(*, client: Client, odoo: OdooClient) -> BookingContext:
+    """Everything the booking builder needs, from the client's mappings and three reads of Odoo."""
+    settings_row = BookingSettings.objects.filter(client=client).first()
+    if settings_row is None:
+        raise PortalError(f"{client} has no booking settings yet: set the accounts and journals first.",
+                          extra={"failure_reason_type": "missing_configuration"})
+    company_id = client.odoo_connection.company_id
+    company = odoo.read("res.company", [company_id], ["currency_id"])[0]
+    currencies = {c["name"]: c["id"] for c in odoo.search_read("res.currency", [["active", "=", True]], ["name"])}
+    analytic_ids = frozenset(a["id"] for a in odoo.search_read("account.analytic.account", [], ["id"]))
+    kinds = EXPORT_ITEM_TYPES
+    return BookingContext(
+        company_currency=company["currency_id"][1],
+        currency_ids=currencies,
+        wallet_account_id=settings_row.wallet_account_id,
+        out_of_pocket_account_id=settings_row.out_of_pocket_account_id,
+        reimbursement_contra_account_id=settings_row.reimbursement_contra_account_id,
+        payables_account_id=settings_row.payables_account_id,
+        topup_bank_account_id=settings_row.topup_bank_account_id,
+        card_journal_id=settings_row.card_journal_id,
+        bill_journal_id=settings_row.bill_journal_id,
+        kind_modes={kind: kind_mode_for(settings=settings_row, item_type=kind) for kind in kinds},
+        post_states={kind: _post_state(settings_row, kind) for kind in kinds},
+        receipts={kind: _receipts_on(settings_row, kind) for kind in kinds},
+        categories={
+            m.pleo_account_id: CategoryTarget(m.odoo_account_id, m.odoo_account_label, m.default_tax_id)
+            for m in CategoryMapping.objects.filter(client=client, odoo_account_id__isnull=False)
+        },
+        taxes=_tax_targets(client, odoo),
+        tags={
+            m.pleo_tag_id: m.odoo_analytic_account_id
+            for m in AnalyticTagMapping.objects.filter(client=client, archived=False)
+        },
+        analytic_account_ids=analytic_ids,
+    )
+
+
+def _post_state(settings_row: BookingSettings, kind: str) -> str:
+    if kind in ("out_of_pocket", "mileage", "per_diem", "external_reimbursement"):
+        return settings_row.out_of_pocket_post_state
+    return settings_row.card_post_state
+
+
+def _receipts_on(settings_row: BookingSettings, kind: str) -> bool:
+    if kind in ("out_of_pocket", "mileage", "per_diem"):
+        return settings_row.out_of_pocket_receipts
+    return settings_row.card_receipts and kind in TYPES_WITH_RECEIPTS
+
+
+def _tax_targets(client: Client, odoo: OdooClient) -> dict[str, TaxTarget]:
+    mappings = list(TaxMapping.objects.filter(client=client, archived=False).exclude(pleo_tax_code_id=""))
+    if not mappings:
+        return {}
+    taxes = {t["id"]: t for t in odoo.read("account.tax", [m.odoo_tax_id for m in mappings],
+                                           ["amount", "price_include", "name", "active"])}
+    return {
+        m.pleo_tax_code_id: TaxTarget(
+            odoo_tax_id=m.odoo_tax_id,
+            name=m.odoo_tax_name,
+            rate=to_decimal(taxes[m.odoo_tax_id]["amount"], Decimal("0.0001")) / 100,
+            price_include=bool(taxes[m.odoo_tax_id]["price_include"]),
+            reverse=m.pleo_type == "reverse",
+        )
+        for m in mappings if m.odoo_tax_id in taxes
+    }
+
+
+# The poll ----------------------------------------------------------------------------------------
+
+def export_queue_poll(*, client_id: int, triggered_by: str = "schedule") -> list[ExportRun]:
+    """Process the client's pending and interrupted Pleo export jobs, oldest first (§5.3)."""
+    client = Client.objects.select_related("odoo_connection", "pleo_connection").get(pk=client_id)
+    if not client.is_active:
+        return []
+    with client_export_lock(client=client):
+        pleo_connection, pleo = pleo_company_client_get(client=client)
+        jobs = pleo.export_jobs(company_id=pleo_connection.company_id, statuses=contract.RESUMABLE_JOB_STATUSES)
+        return [export_job_process(client=client, job=job, pleo=pleo, triggered_by=triggered_by) for job in jobs]
+
+
+@dataclass
+class _Calls:
+    odoo: int = 0
+    pleo: int = 0
+
+
+def _count_calls(session, calls: _Calls, attribute: str) -> None:
+    def hook(response, *args, **kwargs):
+        setattr(calls, attribute, getattr(calls, attribute) + 1)
+    session.hooks["response"].append(hook)
+
+
+def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered_by: str) -> ExportRun:
+    """Book one Pleo export job. A failure marks the run failed with a readable reason and re-raises."""
+    run = ExportRun.objects.create(client=client, pleo_job_id=job["id"], status=ExportRunStatus.RUNNING,
+                                   started_at=timezone.now(), triggered_by=triggered_by)
+    calls = _Calls()
+    _count_calls(pleo.session, calls, "pleo")
+    try:
+        if contract.job_needs_started_event(job):
+            pleo.export_job_event_send(job_id=job["id"], event="started")
+        control = pleo.export_job_items(job["id"])
+        open_ids = {c["accountingEntryId"] for c in control if c["status"] in ("pending", "in_progress")}
+        items = [item for item in pleo.export_items(job["id"]) if item["accountingEntryId"] in open_ids]
+        run.item_count = len(items)
+        _, odoo = odoo_company_client_get(client=client)
+        _count_calls(odoo.session, calls, "odoo")
+        try:
+            context = booking_context_build(client=client, odoo=odoo)
+        except PortalError as exc:
+            if isinstance(exc, OdooError) and exc.should_retry:
+                raise
+            _job_fail(pleo, job, str(exc), _job_failure_type(exc))
+            raise
+        updates = _items_export(run=run, client=client, items=items, context=context, odoo=odoo, pleo=pleo)
+        _results_report(pleo=pleo, job_id=job["id"], updates=updates)
+        failed = sum(1 for u in updates if u["status"] == "failed")
+        pleo.export_job_event_send(job_id=job["id"], event="completed_with_errors" if failed else "completed")
+        _run_finish(run, ExportRunStatus.SUCCEEDED, calls)
+        return run
+    except Exception as exc:
+        run.error = _readable(exc)
+        _run_finish(run, ExportRunStatus.FAILED, calls)
+        raise
+
+
+def _run_finish(run: ExportRun, status: str, calls: _Calls) -> None:
+    counts = defaultdict(int)
+    for outcome in run.records.values_list("status", flat=True):
+        counts[outcome] += 1
+    run.status = status
+    run.finished_at = timezone.now()
+    run.exported_count = counts[ExportRecordStatus.EXPORTED]
+    run.failed_count = counts[ExportRecordStatus.FAILED]
+    run.skipped_count = counts[ExportRecordStatus.SKIPPED]
+    run.odoo_calls, run.pleo_calls = calls.odoo, calls.pleo
+    run.save()
+
+
+def _readable(exc: Exception) -> str:
+    if isinstance(exc, PortalError):
+        return str(exc)
+    return f"Unexpected error ({type(exc).__name__}); the technical details are in the portal's log."
+
+
+def _job_failure_type(exc: Exception) -> str:
+    if isinstance(exc, OdooAuthenticationError):
+        return "accounting_system_authentication_failure"
+    if isinstance(exc, OdooPermissionError):
+        return "authorization_failure"
+    return exc.extra.get("failure_reason_type", "invalid_configuration") if isinstance(exc, PortalError) else "unexpected_failure"
+
+
+def _job_fail(pleo: PleoClient, job: dict, reason: str, reason_type: str) -> None:
+    pleo.export_job_event_send(job_id=job["id"], event="failed", failure_reason=reason[:1000],
+                               failure_reason_type=reason_type)
+
+
+# Items --------------------------------------------------------------------------------------------
+
+@dataclass
+class _Booking:
+    """One item on its way through the run."""
+
+    item: dict
+    record: ExportRecord
+    plan: MovePlan | None = None
+    partner_id: int | None = None
+    move: dict | None = None  # the Odoo move once created or adopted
+    lines: list = field(default_factory=list)
+
+
+def _items_export(*, run, client, items, context, odoo, pleo) -> list[dict]:
+    records = _records_prepare(run=run, client=client, items=items)
+    updates, bookings = [], []
+    for item in items:
+        record = records[item["accountingEntryId"]]
+        if record.status == ExportRecordStatus.EXPORTED:
+            updates.append(_success_update(record))  # booked by an earlier run; Pleo did not hear of it
+            continue
+        try:
+            plan = booking_plan(item, context)
+        except BookingRefused as exc:
+            updates.append(_record_failed(record, run, str(exc), exc.failure_reason_type))
+            continue
+        if isinstance(plan, SkipPlan):
+            updates.append(_record_skipped(record, run, plan.reason))
+            continue
+        bookings.append(_Booking(item=item, record=record, plan=plan))
+    updates += _moves_book(run=run, client=client, bookings=bookings, odoo=odoo, pleo=pleo, context=context)
+    return updates
+
+
+def _records_prepare(*, run, client, items) -> dict[str, ExportRecord]:
+    ids = [item["accountingEntryId"] for item in items]
+    existing = {r.pleo_accounting_entry_id: r for r in ExportRecord.objects.filter(
+        client=client, pleo_accounting_entry_id__in=ids)}
+    new = [ExportRecord(client=client, pleo_accounting_entry_id=i["accountingEntryId"], **_record_facts(i))
+           for i in items if i["accountingEntryId"] not in existing]
+    ExportRecord.objects.bulk_create(new, ignore_conflicts=True)
+    records = {r.pleo_accounting_entry_id: r for r in ExportRecord.objects.filter(
+        client=client, pleo_accounting_entry_id__in=ids)}
+    ExportRecord.objects.filter(pk__in=[r.pk for r in records.values()]).update(
+        export_run=run, pleo_job_id=run.pleo_job_id)
+    return records
+
+
+def _record_facts(item: dict) -> dict:
+    """The bookkeeper-readable facts of a Pleo item, copied as text for the auditor."""
+    amount = item.get("amount", {}).get("inWalletCurrency") or {}
+    supplier = (item.get("supplier") or {}).get("name") or (item.get("vendor") or {}).get("name") or ""
+    vat = sum((contract.money_to_decimal(line["tax"]["amount"]["inWalletCurrency"])
+               for line in item.get("accountingEntryLines", []) if line.get("tax")), Decimal(0))
+    return {
+        "kind": item.get("type", ""),
+        "entry_date": _item_date(item),
+        "supplier": supplier[:300],
+        "spender": ((item.get("user") or {}).get("name") or "")[:300],
+        "description": item.get("note") or "",
+        "amount": contract.money_to_decimal(amount) if amount else None,
+        "currency": amount.get("currency", ""),
+        "vat_amount": vat,
+        "pleo_payload": item,
+    }
+
+
+def _item_date(item: dict) -> date | None:
+    from exports.booking import item_booking_date
+
+    return item_booking_date(item)
+
+
+def _attempt(record: ExportRecord, run: ExportRun, outcome: str, message: str) -> None:
+    ExportAttempt.objects.create(record=record, export_run=run, outcome=outcome, message=message)
+
+
+def _record_failed(record: ExportRecord, run: ExportRun, reason: str, reason_type: str) -> dict:
+    record.status = ExportRecordStatus.FAILED
+    record.last_error, record.failure_reason_type = reason, reason_type
+    record.attempts += 1
+    record.save(update_fields=["status", "last_error", "failure_reason_type", "attempts", "updated_at"])
+    _attempt(record, run, ExportRecordStatus.FAILED, reason)
+    return {"accountingEntryId": record.pleo_accounting_entry_id, "status": "failed",
+            "failureReason": reason[:1000], "failureReasonType": reason_type}
+
+
+def _record_skipped(record: ExportRecord, run: ExportRun, reason: str) -> dict:
+    record.status, record.last_error = ExportRecordStatus.SKIPPED, reason
+    record.attempts += 1
+    record.save(update_fields=["status", "last_error", "attempts", "updated_at"])
+    _attempt(record, run, ExportRecordStatus.SKIPPED, reason)
+    # Reported as successful without an Odoo record, so it leaves Pleo's export queue.
+    return {"accountingEntryId": record.pleo_accounting_entry_id, "status": "successful",
+            "exportedAt": _iso(timezone.now())}
+
+
+def _success_update(record: ExportRecord) -> dict:
+    update = {"accountingEntryId": record.pleo_accounting_entry_id, "status": "successful",
+              "exportedAt": _iso(timezone.now())}
+    if record.odoo_record_id:
+        update["externalId"] = str(record.odoo_record_id)
+        update["externalUrl"] = record.odoo_url
+    return update
+
+
+def _iso(moment) -> str:
+    return moment.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moves_book(*, run, client, bookings: list[_Booking], odoo: OdooClient, pleo: PleoClient, context) -> list[dict]:
+    """Create, correct, post and read back the Odoo records of the bookable items."""
+    if not bookings:
+        return []
+    updates = []
+    bookings = _partners_attach(run, bookings, odoo, updates)
+    _moves_adopt(bookings, odoo)
+    for chunk in _chunks([b for b in bookings if b.move is None], CREATE_BATCH_SIZE):
+        _moves_create(run, chunk, odoo, updates)
+    booked = [b for b in bookings if b.move is not None]
+    _lines_correct(run, booked, odoo, updates, context)
+    booked = [b for b in booked if b.record.status != ExportRecordStatus.FAILED]
+    _moves_post(run, booked, odoo, updates)
+    booked = [b for b in booked if b.record.status != ExportRecordStatus.FAILED]
+    _moves_read_back(booked, odoo)
+    for booking in booked:
+        updates.append(_record_exported(booking, run, client))
+    return updates
+
+
+def _chunks(rows: list, size: int):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
+
+
+def _partners_attach(run, bookings, odoo, updates) -> list[_Booking]:
+    """Find or create the contacts the plans need, in a few calls.
+
+    Employees are found through their Employees record (its work contact); suppliers by VAT number,
+    else by name. What is still missing is created in one call; if Odoo refuses that batch, each
+    contact is tried alone so one bad VAT number does not block the others.
+    """
+    needs = {b.plan.partner for b in bookings if b.plan.partner is not None}
+    if not needs:
+        return bookings
+    found = _partners_find(odoo, needs)
+    missing = sorted({n for n in needs if _partner_lookup(found, n) is None}, key=lambda n: (n.name, n.vat))
+    refused = {}
+    for batch in ([missing] if missing else []):
+        try:
+            for need, new_id in zip(batch, odoo.create("res.partner", [_partner_values(n) for n in batch])):
+                found[_partner_key(need)] = new_id
+        except (OdooPermissionError, OdooValidationError, OdooUserError) as exc:
+            if isinstance(exc, OdooPermissionError) or len(batch) == 1:
+                refused.update({n: exc for n in batch})
+            else:
+                for need in batch:
+                    try:
+                        found[_partner_key(need)] = odoo.create("res.partner", _partner_values(need))
+                    except (OdooPermissionError, OdooValidationError, OdooUserError) as single:
+                        refused[need] = single
+    kept = []
+    for booking in bookings:
+        need = booking.plan.partner
+        if need is not None and need in refused:
+            reason = f"The contact “{need.name}” is not in Odoo and could not be created: {refused[need]}"
+            updates.append(_record_failed(booking.record, run, reason, "vendor_unknown"))
+            continue
+        booking.partner_id = _partner_lookup(found, need) if need else None
+        kept.append(booking)
+    return kept
+
+
+def _partners_find(odoo: OdooClient, needs) -> dict:
+    found = {}
+    employees = sorted({n.name for n in needs if n.role == "employee"})
+    if employees:
+        for employee in odoo.search_read("hr.employee", [["name", "in", employees]], ["name", "work_contact_id"]):
+            if employee["work_contact_id"]:
+                found.setdefault(("name", employee["name"]), employee["work_contact_id"][0])
+    vats = sorted({n.vat for n in needs if n.vat})
+    if vats:
+        for partner in odoo.search_read("res.partner", [["vat", "in", vats]], ["vat"]):
+            found.setdefault(("vat", partner["vat"]), partner["id"])
+    names = sorted({n.name for n in needs if n.name and _partner_lookup(found, n) is None})
+    if names:
+        for partner in odoo.search_read("res.partner", [["name", "in", names]], ["name"]):
+            found.setdefault(("name", partner["name"]), partner["id"])
+    return found
+
+
+def _partner_key(need) -> tuple[str, str]:
+    return ("vat", need.vat) if need.vat else ("name", need.name)
+
+
+def _partner_values(need) -> dict:
+    values = {"name": need.name, "vat": need.vat or False}
+    if need.role != "employee":
+        values["supplier_rank"] = 1
+    return values
+
+
+def _partner_lookup(found: dict, need) -> int | None:
+    if need.vat and ("vat", need.vat) in found:
+        return found[("vat", need.vat)]
+    return found.get(("name", need.name))
+
+
+def _odoo_values(booking: _Booking) -> dict:
+    """The plan's create values with the partner filled in and Decimals as JSON numbers (the edge)."""
+    plan, values = booking.plan, dict(booking.plan.values)
+    if booking.partner_id:
+        if plan.move_type == "entry":
+            values["line_ids"] = [
+                (c[0], c[1], {**c[2], "partner_id": booking.partner_id}) if c[2].get("account_id") == plan.counter_account_id
+                else c for c in values["line_ids"]
+            ]
+        else:
+            values["partner_id"] = booking.partner_id
+    return _jsonable(values)
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _moves_adopt(bookings: list[_Booking], odoo: OdooClient) -> None:
+    """Adopt records an earlier (crashed or timed-out) run already created: Odoo's `ref` ties them to Pleo."""
+    waiting = {b.plan.reference: b for b in bookings if b.move is None}
+    if not waiting:
+        return
+    for move in odoo.search_read("account.move", [["ref", "in", list(waiting)]], MOVE_READ_FIELDS, order="id"):
+        booking = waiting.pop(move["ref"], None)
+        if booking is not None:
+            booking.move = move
+            booking.record.odoo_record_id = move["id"]
+            booking.record.save(update_fields=["odoo_record_id", "updated_at"])
+
+
+def _moves_create(run, chunk: list[_Booking], odoo: OdooClient, updates: list) -> None:
+    for booking in chunk:
+        record = booking.record
+        record.status = ExportRecordStatus.EXPORTING
+        record.attempts += 1
+        record.odoo_reference = booking.plan.reference
+        record.odoo_model = "account.move"
+        record.odoo_values = _odoo_values(booking)
+        record.save(update_fields=["status", "attempts", "odoo_reference", "odoo_model", "odoo_values", "updated_at"])
+    try:
+        ids = odoo.create("account.move", [b.record.odoo_values for b in chunk])
+    except OdooConnectionError:
+        # The create may have reached Odoo: settle it by the references before deciding anything.
+        _moves_adopt(chunk, odoo)
+        for booking in chunk:
+            if booking.move is None:
+                updates.append(_record_failed(
+                    booking.record, run, "Odoo did not answer while the entry was being created; it was not booked. "
+                    "It is exported again with the next export from Pleo.", "accounting_system_unreachable"))
+        return
+    except (OdooUserError, OdooValidationError, OdooPermissionError) as exc:
+        if len(chunk) > 1 and not isinstance(exc, OdooPermissionError):
+            for booking in chunk:  # one refused record refuses the batch: find which one
+                _moves_create(run, [booking], odoo, updates)
+            return
+        for booking in chunk:
+            reason_type = "authorization_failure" if isinstance(exc, OdooPermissionError) else "accounting_system_validation_failure"
+            updates.append(_record_failed(booking.record, run, f"Odoo refused the entry: {exc}", reason_type))
+        return
+    for booking, move_id in zip(chunk, ids):
+        booking.move = {"id": move_id, "state": "draft"}
+        booking.record.odoo_record_id = move_id
+        booking.record.save(update_fields=["odoo_record_id", "updated_at"])
+
+
+def _lines_correct(run, booked: list[_Booking], odoo: OdooClient, updates: list, context: BookingContext) -> None:
+    """Make Odoo's VAT and total equal Pleo's to the cent, the way Odoo allows (recordings 82 to 86)."""
+    drafts = [b for b in booked if b.move.get("state", "draft") == "draft"]
+    if not drafts:
+        return
+    lines = defaultdict(list)
+    for line in odoo.search_read("account.move.line", [["move_id", "in", [b.move["id"] for b in drafts]]],
+                                 LINE_READ_FIELDS):
+        lines[line["move_id"][0]].append(line)
+    for booking in drafts:
+        booking.lines = lines[booking.move["id"]]
+        try:
+            commands = line_corrections(booking.plan, booking.lines, vat_by_odoo_tax(booking.item, context))
+            if commands and booking.plan.move_type != "entry":
+                # Odoo recomputes a bill's tax lines from its invoice lines: no write can pin them.
+                raise _Mismatch(f"Odoo computes VAT {_odoo_vat(booking.lines)} on this bill but Pleo's VAT is "
+                                f"{booking.plan.expected_vat}; the bill was not booked.")
+        except _Mismatch as exc:
+            odoo.execute_kw("account.move", "unlink", [[booking.move["id"]]])
+            booking.record.odoo_record_id = None
+            booking.record.save(update_fields=["odoo_record_id", "updated_at"])
+            updates.append(_record_failed(booking.record, run, str(exc), "validation_failure"))
+            continue
+        if commands:
+            odoo.write("account.move", [booking.move["id"]], {"line_ids": _jsonable(commands)})
+
+
+class _Mismatch(PortalError):
+    """Odoo's figures cannot be made to equal Pleo's."""
+
+
+def vat_by_odoo_tax(item: dict, context: BookingContext) -> dict[int, Decimal]:
+    """Pleo's VAT per Odoo tax: the target of each of Odoo's tax lines."""
+    vat = defaultdict(Decimal)
+    for line in item.get("accountingEntryLines", []):
+        tax = line.get("tax")
+        target = context.taxes.get(tax["id"]) if tax else None
+        if target is not None:
+            vat[target.odoo_tax_id] += contract.money_to_decimal(tax["amount"]["inWalletCurrency"])
+    return vat
+
+
+def _odoo_vat(lines: list[dict]) -> Decimal:
+    return sum((abs(to_decimal(l["debit"]) - to_decimal(l["credit"])) for l in lines if l["tax_line_id"]), Decimal(0))
+
+
+def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, Decimal]) -> list:
+    """Write commands that set each tax line to Pleo's VAT and the counter line to Pleo's total.
+
+    Odoo rounds tax per line and, on an entry with tax, silently balances a gap with an "Automatic
+    Balancing Line" on the suspense account (recordings 81, 94); both are put right here, never left.
+    """
+    commands, balance = [], Decimal(0)
+    counter = None
+    tax_lines = defaultdict(list)
+    for line in lines:
+        amount = to_decimal(line["debit"]) - to_decimal(line["credit"])
+        if line["tax_line_id"]:
+            tax_lines[line["tax_line_id"][0]].append((line, amount))
+        elif counter is None and line["account_id"] and line["account_id"][0] == plan.counter_account_id:
+            counter = (line, amount)
+        elif line.get("name") == "Automatic Balancing Line":
+            commands.append((2, line["id"], 0))
+        else:
+            balance += amount
+    if counter is None:
+        raise _Mismatch(f"Odoo's entry has no line on the counter account; Pleo total {plan.expected_total}.")
+    for tax_id, group in tax_lines.items():
+        target = vat_by_tax.get(tax_id, Decimal(0))
+        for positive in (True, False):
+            side = [(line, amount) for line, amount in group if (amount > 0) == positive]
+            if not side:
+                continue
+            current = sum(abs(amount) for _, amount in side)
+            first_line, first_amount = side[0]
+            new_magnitude = abs(first_amount) + (target - current)
+            if new_magnitude < 0:
+                raise _Mismatch(f"Odoo's VAT {current} cannot be set to Pleo's VAT {target}.")
+            new_amount = new_magnitude if positive else -new_magnitude
+            balance += new_amount + sum(amount for _, amount in side[1:])
+            if new_amount != first_amount:
+                commands.append((1, first_line["id"], _side(new_amount)))
+    counter_line, counter_amount = counter
+    if abs(balance) != plan.expected_total:
+        raise _Mismatch(
+            f"Odoo's total would be {abs(balance)} but Pleo charged {plan.expected_total} "
+            f"(VAT in Pleo {plan.expected_vat}); the entry was not booked."
+        )
+    if -balance != counter_amount:
+        commands.append((1, counter_line["id"], _side(-balance)))
+    return commands
+
+
+def _side(amount: Decimal) -> dict:
+    return {"debit": amount, "credit": Decimal(0)} if amount >= 0 else {"debit": Decimal(0), "credit": -amount}
+
+
+def _moves_post(run, booked: list[_Booking], odoo: OdooClient, updates: list) -> None:
+    to_post = [b for b in booked if b.plan.post and b.move.get("state", "draft") == "draft"]
+    for chunk in _chunks(to_post, CREATE_BATCH_SIZE):
+        try:
+            odoo.execute_kw("account.move", "action_post", [[b.move["id"] for b in chunk]])
+        except (OdooUserError, OdooValidationError) as exc:
+            if len(chunk) == 1:
+                updates.append(_record_failed(
+                    chunk[0].record, run, f"Odoo refused to post the entry (it stays a draft in Odoo): {exc}",
+                    "accounting_system_validation_failure"))
+                continue
+            for booking in chunk:
+                _moves_post(run, [booking], odoo, updates)
+
+
+def _moves_read_back(booked: list[_Booking], odoo: OdooClient) -> None:
+    """Read what Odoo booked (number, state, date) and record every difference with Pleo's figures."""
+    moves = {m["id"]: m for m in odoo.read("account.move", [b.move["id"] for b in booked], MOVE_READ_FIELDS)}
+    for booking in booked:
+        move = moves.get(booking.move["id"])
+        if move is None:
+            booking.move = None
+            continue
+        booking.move = move
+        differences = []
+        booked_on = date.fromisoformat(move["date"])
+        planned = date.fromisoformat(booking.plan.values["date"])
+        if booked_on != planned:
+            differences.append(f"Pleo date {planned}, booked in Odoo on {booked_on} (the period was locked).")
+        if booking.plan.post and move["state"] != "posted":
+            differences.append(f"Odoo left it {move['state']}.")
+        booking.record.differences = " ".join(differences)
+        booking.record.booked_date = booked_on
+
+
+def _record_exported(booking: _Booking, run: ExportRun, client: Client) -> dict:
+    record, move = booking.record, booking.move
+    record.status = ExportRecordStatus.EXPORTED
+    record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move.get("name", ""), move.get("state", "")
+    record.odoo_url = f"{client.odoo_connection.url.rstrip('/')}/web#id={move['id']}&model=account.move&view_type=form"
+    record.last_error, record.failure_reason_type = "", ""
+    record.save()
+    _attempt(record, run, ExportRecordStatus.EXPORTED,
+             f"Booked as {record.odoo_name} ({record.odoo_state})." + (f" {record.differences}" if record.differences else ""))
+    return _success_update(record)
+
+
+def _results_report(*, pleo: PleoClient, job_id: str, updates: list[dict]) -> None:
+    """Tell Pleo each item's result, 100 at a time; remember which ones Pleo accepted."""
+    if not updates:
+        return
+    result = pleo.export_job_items_update(job_id, updates)
+    refused = {e["accountingEntryId"] for e in result.errors}
+    accepted = [u["accountingEntryId"] for u in updates if u["accountingEntryId"] not in refused]
+    ExportRecord.objects.filter(pleo_accounting_entry_id__in=accepted, pleo_job_id=job_id).update(
+        reported_to_pleo_at=timezone.now())
+    for error in result.errors:
+        logger.warning("Pleo refused the result of entry %s: %s", error["accountingEntryId"], error.get("type"))
+
+
+def export_records_retry(*, records, by=None) -> int:
+    """Send failed records back to Pleo's export queue and start their clients' runs.
+
+    Pleo books only what is in an export job, so a retry asks Pleo for a new job holding the failed
+    entries (POST /v3/export-jobs), then runs the client's export as the schedule would.
+    """
+    from django_q.tasks import async_task
+
+    failed = list(records.filter(status=ExportRecordStatus.FAILED).select_related("client", "client__pleo_connection"))
+    by_client = defaultdict(list)
+    for record in failed:
+        by_client[record.client].append(record)
+    for client, client_records in by_client.items():
+        connection, pleo = pleo_company_client_get(client=client)
+        try:
+            pleo.export_job_create(company_id=connection.company_id,
+                                   accounting_entry_ids=[r.pleo_accounting_entry_id for r in client_records])
+        except PleoConflictError:
+            raise PortalError(f"Pleo is still exporting for {client}; retry when that export has finished.")
+        ExportRecord.objects.filter(pk__in=[r.pk for r in client_records]).update(status=ExportRecordStatus.PENDING)
+        triggered_by = f"retry by {by.get_username()}" if by is not None else "retry"
+        async_task("exports.tasks.export_queue_poll", client.pk, triggered_by, task_name=f"export client {client.pk}")
+    return len(failed)
+
+
+# Preview ------------------------------------------------------------------------------------------
+
+@dataclass
+class PreviewRow:
+    """One pending Pleo expense and the exact Odoo record the export would create, or why it would not."""
+
+    accounting_entry_id: str
+    summary: str
+    plan: MovePlan | SkipPlan | None = None
+    refusal: str = ""
+    lines: list[str] = field(default_factory=list)
+
+
+def export_preview(*, client: Client) -> list[PreviewRow]:
+    """What the next export would book, read from Pleo and Odoo without writing anything anywhere.
+
+    No `started` event is sent: export items can be read while a job is pending (§5.2).
+    """
+    pleo_connection, pleo = pleo_company_client_get(client=client)
+    _, odoo = odoo_company_client_get(client=client)
+    context = booking_context_build(client=client, odoo=odoo)
+    labels = _account_labels(client, context)
+    rows = []
+    for job in pleo.export_jobs(company_id=pleo_connection.company_id, statuses=contract.RESUMABLE_JOB_STATUSES):
+        open_ids = {c["accountingEntryId"] for c in pleo.export_job_items(job["id"])
+                    if c["status"] in ("pending", "in_progress")}
+        for item in pleo.export_items(job["id"]):
+            if item["accountingEntryId"] not in open_ids:
+                continue
+            facts = _record_facts(item)
+            row = PreviewRow(item["accountingEntryId"],
+                             f"{facts['entry_date']} {facts['kind']} {facts['supplier']} {facts['amount']} {facts['currency']}")
+            try:
+                row.plan = booking_plan(item, context)
+            except BookingRefused as exc:
+                row.refusal = str(exc)
+            if isinstance(row.plan, MovePlan):
+                row.lines = _plan_lines(row.plan, labels, context)
+            rows.append(row)
+    return rows
+
+
+def _account_labels(client: Client, context: BookingContext) -> dict[int, str]:
+    labels = {t.odoo_account_id: t.label for t in context.categories.values()}
+    settings_row = client.booking_settings
+    for name in ("wallet_account", "out_of_pocket_account", "reimbursement_contra_account", "payables_account",
+                 "topup_bank_account"):
+        account_id = getattr(settings_row, f"{name}_id")
+        if account_id:
+            labels[account_id] = getattr(settings_row, f"{name}_label") or str(account_id)
+    return labels
+
+
+def _plan_lines(plan: MovePlan, labels: dict[int, str], context: BookingContext) -> list[str]:
+    tax_names = {t.odoo_tax_id: t.name for t in context.taxes.values()}
+    commands = plan.values.get("line_ids") or plan.values.get("invoice_line_ids") or []
+    rendered = []
+    for _, _, line in commands:
+        account = labels.get(line.get("account_id"), f"account {line.get('account_id')}")
+        if "price_unit" in line:
+            amount = f"{line['price_unit']} × {line.get('quantity', 1)}"
+        else:
+            amount = f"debit {line.get('debit', 0)} / credit {line.get('credit', 0)}"
+        taxes = ", ".join(tax_names.get(t, str(t)) for t in _tax_ids(line.get("tax_ids")))
+        analytic = ", ".join(f"{k}: {v}%" for k, v in (line.get("analytic_distribution") or {}).items())
+        currency = f" ({line['amount_currency']} {plan.values.get('currency_id')})" if line.get("amount_currency") else ""
+        rendered.append(f"{account}: {amount}{currency}" + (f", tax {taxes}" if taxes else "")
+                        + (f", analytic {analytic}" if analytic else ""))
+    return rendered
+
+
+def _tax_ids(value) -> list[int]:
+    """Tax ids from either a plain list or Odoo's [(6, 0, ids)] command."""
+    ids = []
+    for entry in value or []:
+        if isinstance(entry, (list, tuple)) and len(entry) == 3:
+            ids.extend(entry[2])
+        else:
+            ids.append(entry)
+    return ids
