@@ -159,7 +159,7 @@ def _tax_targets(client: Client, odoo: OdooClient) -> dict[str, TaxTarget]:
 
 # The poll ----------------------------------------------------------------------------------------
 
-def export_queue_poll(*, client_id: int, triggered_by: str = "schedule") -> list[ExportRun]:
+def export_queue_poll(*, client_id: int, triggered_by: str = "schedule", batch_size: int = CREATE_BATCH_SIZE) -> list[ExportRun]:
     """Process the client's pending and interrupted Pleo export jobs, oldest first (§5.3)."""
     client = Client.objects.select_related("odoo_connection", "pleo_connection").get(pk=client_id)
     if not client.is_active:
@@ -167,7 +167,8 @@ def export_queue_poll(*, client_id: int, triggered_by: str = "schedule") -> list
     with client_export_lock(client=client):
         pleo_connection, pleo = pleo_company_client_get(client=client)
         jobs = pleo.export_jobs(company_id=pleo_connection.company_id, statuses=contract.RESUMABLE_JOB_STATUSES)
-        return [export_job_process(client=client, job=job, pleo=pleo, triggered_by=triggered_by) for job in jobs]
+        return [export_job_process(client=client, job=job, pleo=pleo, triggered_by=triggered_by, batch_size=batch_size)
+                for job in jobs]
 
 
 @dataclass
@@ -182,7 +183,8 @@ def _count_calls(session, calls: _Calls, attribute: str) -> None:
     session.hooks["response"].append(hook)
 
 
-def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered_by: str) -> ExportRun:
+def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered_by: str,
+                       batch_size: int = CREATE_BATCH_SIZE) -> ExportRun:
     """Book one Pleo export job. A failure marks the run failed with a readable reason and re-raises."""
     run = ExportRun.objects.create(client=client, pleo_job_id=job["id"], status=ExportRunStatus.RUNNING,
                                    started_at=timezone.now(), triggered_by=triggered_by)
@@ -204,7 +206,8 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
                 raise
             _job_fail(pleo, job, str(exc), _job_failure_type(exc))
             raise
-        updates = _items_export(run=run, client=client, items=items, context=context, odoo=odoo, pleo=pleo)
+        state = _Job(run=run, client=client, odoo=odoo, context=context, batch_size=batch_size)
+        updates = _items_export(state, items)
         _results_report(pleo=pleo, job_id=job["id"], updates=updates)
         failed = sum(1 for u in updates if u["status"] == "failed")
         pleo.export_job_event_send(job_id=job["id"], event="completed_with_errors" if failed else "completed")
@@ -251,6 +254,21 @@ def _job_fail(pleo: PleoClient, job: dict, reason: str, reason_type: str) -> Non
 # Items --------------------------------------------------------------------------------------------
 
 @dataclass
+class _Job:
+    """What every step of one job's booking needs, and the item results collected for Pleo."""
+
+    run: ExportRun
+    client: Client
+    odoo: OdooClient
+    context: BookingContext
+    batch_size: int = CREATE_BATCH_SIZE
+    updates: list = field(default_factory=list)
+
+    def fail(self, record: ExportRecord, reason: str, reason_type: str) -> None:
+        self.updates.append(_record_failed(record, self.run, reason, reason_type))
+
+
+@dataclass
 class _Booking:
     """One item on its way through the run."""
 
@@ -262,25 +280,25 @@ class _Booking:
     lines: list = field(default_factory=list)
 
 
-def _items_export(*, run, client, items, context, odoo, pleo) -> list[dict]:
-    records = _records_prepare(run=run, client=client, items=items)
-    updates, bookings = [], []
+def _items_export(job: _Job, items: list[dict]) -> list[dict]:
+    records = _records_prepare(run=job.run, client=job.client, items=items)
+    bookings = []
     for item in items:
         record = records[item["accountingEntryId"]]
         if record.status == ExportRecordStatus.EXPORTED:
-            updates.append(_success_update(record))  # booked by an earlier run; Pleo did not hear of it
+            job.updates.append(_success_update(record))  # booked by an earlier run; Pleo did not hear of it
             continue
         try:
-            plan = booking_plan(item, context)
+            plan = booking_plan(item, job.context)
         except BookingRefused as exc:
-            updates.append(_record_failed(record, run, str(exc), exc.failure_reason_type))
+            job.fail(record, str(exc), exc.failure_reason_type)
             continue
         if isinstance(plan, SkipPlan):
-            updates.append(_record_skipped(record, run, plan.reason))
+            job.updates.append(_record_skipped(record, job.run, plan.reason))
             continue
         bookings.append(_Booking(item=item, record=record, plan=plan))
-    updates += _moves_book(run=run, client=client, bookings=bookings, odoo=odoo, pleo=pleo, context=context)
-    return updates
+    _moves_book(job, bookings)
+    return job.updates
 
 
 def _records_prepare(*, run, client, items) -> dict[str, ExportRecord]:
@@ -359,24 +377,22 @@ def _iso(moment) -> str:
     return moment.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _moves_book(*, run, client, bookings: list[_Booking], odoo: OdooClient, pleo: PleoClient, context) -> list[dict]:
+def _moves_book(job: _Job, bookings: list[_Booking]) -> None:
     """Create, correct, post and read back the Odoo records of the bookable items."""
     if not bookings:
-        return []
-    updates = []
-    bookings = _partners_attach(run, bookings, odoo, updates)
-    _moves_adopt(bookings, odoo)
-    for chunk in _chunks([b for b in bookings if b.move is None], CREATE_BATCH_SIZE):
-        _moves_create(run, chunk, odoo, updates)
+        return
+    bookings = _partners_attach(job, bookings)
+    _moves_adopt(bookings, job.odoo)
+    for chunk in _chunks([b for b in bookings if b.move is None], job.batch_size):
+        _moves_create(job, chunk)
     booked = [b for b in bookings if b.move is not None]
-    _lines_correct(run, booked, odoo, updates, context)
+    _lines_correct(job, booked)
     booked = [b for b in booked if b.record.status != ExportRecordStatus.FAILED]
-    _moves_post(run, booked, odoo, updates)
+    _moves_post(job, booked)
     booked = [b for b in booked if b.record.status != ExportRecordStatus.FAILED]
-    _moves_read_back(booked, odoo)
+    _moves_read_back(booked, job.odoo)
     for booking in booked:
-        updates.append(_record_exported(booking, run, client))
-    return updates
+        job.updates.append(_record_exported(job, booking))
 
 
 def _chunks(rows: list, size: int):
@@ -384,7 +400,7 @@ def _chunks(rows: list, size: int):
         yield rows[start:start + size]
 
 
-def _partners_attach(run, bookings, odoo, updates) -> list[_Booking]:
+def _partners_attach(job: _Job, bookings: list[_Booking]) -> list[_Booking]:
     """Find or create the contacts the plans need, in a few calls.
 
     Employees are found through their Employees record (its work contact); suppliers by VAT number,
@@ -394,6 +410,7 @@ def _partners_attach(run, bookings, odoo, updates) -> list[_Booking]:
     needs = {b.plan.partner for b in bookings if b.plan.partner is not None}
     if not needs:
         return bookings
+    odoo = job.odoo
     found = _partners_find(odoo, needs)
     missing = sorted({n for n in needs if _partner_lookup(found, n) is None}, key=lambda n: (n.name, n.vat))
     refused = {}
@@ -415,7 +432,7 @@ def _partners_attach(run, bookings, odoo, updates) -> list[_Booking]:
         need = booking.plan.partner
         if need is not None and need in refused:
             reason = f"The contact “{need.name}” is not in Odoo and could not be created: {refused[need]}"
-            updates.append(_record_failed(booking.record, run, reason, "vendor_unknown"))
+            job.fail(booking.record, reason, "vendor_unknown")
             continue
         booking.partner_id = _partner_lookup(found, need) if need else None
         kept.append(booking)
@@ -494,7 +511,8 @@ def _moves_adopt(bookings: list[_Booking], odoo: OdooClient) -> None:
             booking.record.save(update_fields=["odoo_record_id", "updated_at"])
 
 
-def _moves_create(run, chunk: list[_Booking], odoo: OdooClient, updates: list) -> None:
+def _moves_create(job: _Job, chunk: list[_Booking]) -> None:
+    odoo = job.odoo
     for booking in chunk:
         record = booking.record
         record.status = ExportRecordStatus.EXPORTING
@@ -510,18 +528,17 @@ def _moves_create(run, chunk: list[_Booking], odoo: OdooClient, updates: list) -
         _moves_adopt(chunk, odoo)
         for booking in chunk:
             if booking.move is None:
-                updates.append(_record_failed(
-                    booking.record, run, "Odoo did not answer while the entry was being created; it was not booked. "
-                    "It is exported again with the next export from Pleo.", "accounting_system_unreachable"))
+                job.fail(booking.record, "Odoo did not answer while the entry was being created; it was not booked. "
+                         "It is exported again with the next export from Pleo.", "accounting_system_unreachable")
         return
     except (OdooUserError, OdooValidationError, OdooPermissionError) as exc:
         if len(chunk) > 1 and not isinstance(exc, OdooPermissionError):
             for booking in chunk:  # one refused record refuses the batch: find which one
-                _moves_create(run, [booking], odoo, updates)
+                _moves_create(job, [booking])
             return
         for booking in chunk:
             reason_type = "authorization_failure" if isinstance(exc, OdooPermissionError) else "accounting_system_validation_failure"
-            updates.append(_record_failed(booking.record, run, f"Odoo refused the entry: {exc}", reason_type))
+            job.fail(booking.record, f"Odoo refused the entry: {exc}", reason_type)
         return
     for booking, move_id in zip(chunk, ids):
         booking.move = {"id": move_id, "state": "draft"}
@@ -529,11 +546,12 @@ def _moves_create(run, chunk: list[_Booking], odoo: OdooClient, updates: list) -
         booking.record.save(update_fields=["odoo_record_id", "updated_at"])
 
 
-def _lines_correct(run, booked: list[_Booking], odoo: OdooClient, updates: list, context: BookingContext) -> None:
+def _lines_correct(job: _Job, booked: list[_Booking]) -> None:
     """Make Odoo's VAT and total equal Pleo's to the cent, the way Odoo allows (recordings 82 to 86)."""
     drafts = [b for b in booked if b.move.get("state", "draft") == "draft"]
     if not drafts:
         return
+    odoo = job.odoo
     lines = defaultdict(list)
     for line in odoo.search_read("account.move.line", [["move_id", "in", [b.move["id"] for b in drafts]]],
                                  LINE_READ_FIELDS):
@@ -541,7 +559,7 @@ def _lines_correct(run, booked: list[_Booking], odoo: OdooClient, updates: list,
     for booking in drafts:
         booking.lines = lines[booking.move["id"]]
         try:
-            commands = line_corrections(booking.plan, booking.lines, vat_by_odoo_tax(booking.item, context))
+            commands = line_corrections(booking.plan, booking.lines, vat_by_odoo_tax(booking.item, job.context))
             if commands and booking.plan.move_type != "entry":
                 # Odoo recomputes a bill's tax lines from its invoice lines: no write can pin them.
                 raise _Mismatch(f"Odoo computes VAT {_odoo_vat(booking.lines)} on this bill but Pleo's VAT is "
@@ -550,7 +568,7 @@ def _lines_correct(run, booked: list[_Booking], odoo: OdooClient, updates: list,
             odoo.execute_kw("account.move", "unlink", [[booking.move["id"]]])
             booking.record.odoo_record_id = None
             booking.record.save(update_fields=["odoo_record_id", "updated_at"])
-            updates.append(_record_failed(booking.record, run, str(exc), "validation_failure"))
+            job.fail(booking.record, str(exc), "validation_failure")
             continue
         if commands:
             odoo.write("account.move", [booking.move["id"]], {"line_ids": _jsonable(commands)})
@@ -626,19 +644,18 @@ def _side(amount: Decimal) -> dict:
     return {"debit": amount, "credit": Decimal(0)} if amount >= 0 else {"debit": Decimal(0), "credit": -amount}
 
 
-def _moves_post(run, booked: list[_Booking], odoo: OdooClient, updates: list) -> None:
+def _moves_post(job: _Job, booked: list[_Booking]) -> None:
     to_post = [b for b in booked if b.plan.post and b.move.get("state", "draft") == "draft"]
-    for chunk in _chunks(to_post, CREATE_BATCH_SIZE):
+    for chunk in _chunks(to_post, job.batch_size):
         try:
-            odoo.execute_kw("account.move", "action_post", [[b.move["id"] for b in chunk]])
+            job.odoo.execute_kw("account.move", "action_post", [[b.move["id"] for b in chunk]])
         except (OdooUserError, OdooValidationError) as exc:
             if len(chunk) == 1:
-                updates.append(_record_failed(
-                    chunk[0].record, run, f"Odoo refused to post the entry (it stays a draft in Odoo): {exc}",
-                    "accounting_system_validation_failure"))
+                job.fail(chunk[0].record, f"Odoo refused to post the entry (it stays a draft in Odoo): {exc}",
+                         "accounting_system_validation_failure")
                 continue
             for booking in chunk:
-                _moves_post(run, [booking], odoo, updates)
+                _moves_post(job, [booking])
 
 
 def _moves_read_back(booked: list[_Booking], odoo: OdooClient) -> None:
@@ -661,7 +678,8 @@ def _moves_read_back(booked: list[_Booking], odoo: OdooClient) -> None:
         booking.record.booked_date = booked_on
 
 
-def _record_exported(booking: _Booking, run: ExportRun, client: Client) -> dict:
+def _record_exported(job: _Job, booking: _Booking) -> dict:
+    run, client = job.run, job.client
     record, move = booking.record, booking.move
     record.status = ExportRecordStatus.EXPORTED
     record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move.get("name", ""), move.get("state", "")
