@@ -157,6 +157,8 @@ ALLOW_HTTP_LOOPBACK = env.bool("ALLOW_HTTP_LOOPBACK", default=DEBUG)
 HTTP_ALLOWED_HOSTS = env.list("HTTP_ALLOWED_HOSTS", default=[])
 
 # Pleo
+# Pleo accepts attachments of at most 30 MB (pleo-api README §6.5); a larger receipt fails its item.
+RECEIPT_MAX_BYTES = env.int("RECEIPT_MAX_BYTES", default=30 * 1024 * 1024)
 PLEO_API_BASE_URL = env.str("PLEO_API_BASE_URL", default="https://external.pleo.io")
 PLEO_TIMEOUT_SECONDS = (env.float("PLEO_CONNECT_TIMEOUT", default=5.0), env.float("PLEO_READ_TIMEOUT", default=60.0))
 PLEO_MAX_RETRIES = env.int("PLEO_MAX_RETRIES", default=3)

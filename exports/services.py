@@ -6,6 +6,8 @@ things: an export record per accounting entry (unique per client), a determinist
 per entry that is looked up before anything is created, and records marked `exporting` before the
 create call so a crash leaves a trace that the next run settles by that lookup.
 """
+import base64
+import dataclasses
 import logging
 import socket
 import uuid
@@ -36,7 +38,7 @@ from integrations.odoo.errors import (
 )
 from integrations.pleo import contract
 from integrations.pleo.client import PleoClient
-from integrations.pleo.errors import PleoConflictError
+from integrations.pleo.errors import PleoConflictError, PleoError, PleoFileTooLargeError
 from mappings.choices import EXPORT_ITEM_TYPES
 from mappings.models import AnalyticTagMapping, BookingSettings, CategoryMapping, TaxMapping
 from mappings.selectors import kind_mode_for, odoo_company_client_get, pleo_company_client_get
@@ -55,7 +57,14 @@ logger = logging.getLogger(__name__)
 CREATE_BATCH_SIZE = 50  # real Odoo: batches of 50 book 5.6 times faster than one by one (contract README)
 LOCK_LEASE = timedelta(seconds=settings.Q_CLUSTER["timeout"])
 TYPES_WITH_RECEIPTS = ("card_purchase", "card_invoice", "out_of_pocket", "mileage", "per_diem", "invoice")
-MOVE_READ_FIELDS = ["name", "state", "date", "ref", "move_type", "amount_total"]
+MOVE_READ_FIELDS = ["name", "state", "date", "ref", "move_type", "amount_total", "payment_state"]
+# Pleo's accepted receipt formats (pleo-api README §6.5); anything else is refused with its type named.
+RECEIPT_TYPES = {
+    "application/pdf", "image/jpeg", "image/png", "text/plain", "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+ATTACHMENT_BATCH_BYTES = 20 * 1024 * 1024  # one ir.attachment create call carries at most this much
 LINE_READ_FIELDS = ["move_id", "account_id", "debit", "credit", "tax_line_id", "name", "amount_currency"]
 
 
@@ -206,7 +215,8 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
                 raise
             _job_fail(pleo, job, str(exc), _job_failure_type(exc))
             raise
-        state = _Job(run=run, client=client, odoo=odoo, context=context, batch_size=batch_size)
+        state = _Job(run=run, client=client, odoo=odoo, pleo=pleo, context=context, batch_size=batch_size,
+                     lock_date=_lock_date(odoo, client), lock_date_policy=client.booking_settings.lock_date_policy)
         updates = _items_export(state, items)
         _results_report(pleo=pleo, job_id=job["id"], updates=updates)
         failed = sum(1 for u in updates if u["status"] == "failed")
@@ -260,8 +270,11 @@ class _Job:
     run: ExportRun
     client: Client
     odoo: OdooClient
+    pleo: PleoClient
     context: BookingContext
     batch_size: int = CREATE_BATCH_SIZE
+    lock_date: date | None = None
+    lock_date_policy: str = "first_open_day"
     updates: list = field(default_factory=list)
 
     def fail(self, record: ExportRecord, reason: str, reason_type: str) -> None:
@@ -278,6 +291,15 @@ class _Booking:
     partner_id: int | None = None
     move: dict | None = None  # the Odoo move once created or adopted
     lines: list = field(default_factory=list)
+    receipts: list = field(default_factory=list)  # DownloadedFile, fetched before anything is booked
+
+
+def _lock_date(odoo: OdooClient, client: Client) -> date | None:
+    """The last locked day of the client's Odoo company (Odoo 16/17: fiscal year and period lock dates)."""
+    company = odoo.read("res.company", [client.odoo_connection.company_id],
+                        ["fiscalyear_lock_date", "period_lock_date"])[0]
+    dates = [date.fromisoformat(d) for d in (company.get("fiscalyear_lock_date"), company.get("period_lock_date")) if d]
+    return max(dates) if dates else None
 
 
 def _items_export(job: _Job, items: list[dict]) -> list[dict]:
@@ -381,18 +403,51 @@ def _moves_book(job: _Job, bookings: list[_Booking]) -> None:
     """Create, correct, post and read back the Odoo records of the bookable items."""
     if not bookings:
         return
+    bookings = _locked_period_apply(job, bookings)
     bookings = _partners_attach(job, bookings)
     _moves_adopt(bookings, job.odoo)
+    bookings = _receipts_fetch(job, bookings)
     for chunk in _chunks([b for b in bookings if b.move is None], job.batch_size):
         _moves_create(job, chunk)
     booked = [b for b in bookings if b.move is not None]
     _lines_correct(job, booked)
-    booked = [b for b in booked if b.record.status != ExportRecordStatus.FAILED]
+    booked = _still_going(booked)
     _moves_post(job, booked)
-    booked = [b for b in booked if b.record.status != ExportRecordStatus.FAILED]
+    booked = _still_going(booked)
+    _payments_book(job, booked)
+    _receipts_attach(job, booked)
+    booked = _still_going(booked)
     _moves_read_back(booked, job.odoo)
     for booking in booked:
         job.updates.append(_record_exported(job, booking))
+
+
+def _still_going(bookings: list[_Booking]) -> list[_Booking]:
+    return [b for b in bookings if b.record.status != ExportRecordStatus.FAILED]
+
+
+def _locked_period_apply(job: _Job, bookings: list[_Booking]) -> list[_Booking]:
+    """Apply the client's choice for an entry dated in a locked period.
+
+    Real Odoo posts such an entry on the first open day without a word (recordings 68 to 72); the
+    client chooses to accept that (both dates are recorded), to leave the entry a draft, or to fail it.
+    """
+    if job.lock_date is None:
+        return bookings
+    kept = []
+    for booking in bookings:
+        planned = date.fromisoformat(booking.plan.values["date"])
+        if planned > job.lock_date or booking.move is not None:
+            kept.append(booking)
+        elif job.lock_date_policy == "fail":
+            job.fail(booking.record, f"The expense is dated {planned}, in a period locked in Odoo until "
+                                     f"{job.lock_date}. Unlock the period or change the lock-date policy.",
+                     "validation_failure")
+        else:
+            if job.lock_date_policy == "leave_draft":
+                booking.plan = dataclasses.replace(booking.plan, post=False)
+            kept.append(booking)
+    return kept
 
 
 def _chunks(rows: list, size: int):
@@ -606,7 +661,7 @@ def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, De
         amount = to_decimal(line["debit"]) - to_decimal(line["credit"])
         if line["tax_line_id"]:
             tax_lines[line["tax_line_id"][0]].append((line, amount))
-        elif counter is None and line["account_id"] and line["account_id"][0] == plan.counter_account_id:
+        elif counter is None and _is_counter_line(plan, line, amount):
             counter = (line, amount)
         elif line.get("name") == "Automatic Balancing Line":
             commands.append((2, line["id"], 0))
@@ -638,6 +693,17 @@ def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, De
     if -balance != counter_amount:
         commands.append((1, counter_line["id"], _side(-balance)))
     return commands
+
+
+def _is_counter_line(plan: MovePlan, line: dict, amount: Decimal) -> bool:
+    """The line that carries Pleo's total: the counter account on an entry, the payable line on a bill.
+
+    Odoo puts a bill's payable line on the partner's own payable account, which need not be the one in
+    the booking settings, so on bills it is found by its side instead.
+    """
+    if plan.move_type == "entry":
+        return bool(line["account_id"]) and line["account_id"][0] == plan.counter_account_id
+    return amount < 0 if plan.move_type == "in_invoice" else amount > 0
 
 
 def _side(amount: Decimal) -> dict:
@@ -674,6 +740,8 @@ def _moves_read_back(booked: list[_Booking], odoo: OdooClient) -> None:
             differences.append(f"Pleo date {planned}, booked in Odoo on {booked_on} (the period was locked).")
         if booking.plan.post and move["state"] != "posted":
             differences.append(f"Odoo left it {move['state']}.")
+        if booking.plan.payment and booking.plan.post and move.get("payment_state") not in ("paid", "in_payment"):
+            differences.append(f"The Wallet payment is booked but Odoo shows the bill as {move.get('payment_state')}.")
         booking.record.differences = " ".join(differences)
         booking.record.booked_date = booked_on
 
@@ -809,3 +877,132 @@ def _tax_ids(value) -> list[int]:
         else:
             ids.append(entry)
     return ids
+
+
+
+# Receipts -------------------------------------------------------------------------------------------
+
+def _receipts_fetch(job: _Job, bookings: list[_Booking]) -> list[_Booking]:
+    """Download every receipt before anything is booked: an item whose receipt cannot be had fails
+    whole, and is tried again with the next export, instead of leaving an entry without its receipt."""
+    kept = []
+    for booking in bookings:
+        try:
+            booking.receipts = [_receipt_download(job.pleo, file) for file in booking.plan.files]
+        except PortalError as exc:
+            job.fail(booking.record, str(exc), exc.extra.get("failure_reason_type", "receipt_download_failure"))
+            continue
+        kept.append(booking)
+    return kept
+
+
+def _receipt_download(pleo: PleoClient, file: dict):
+    kind = (file.get("type") or "").lower()
+    limit = settings.RECEIPT_MAX_BYTES
+    if kind not in RECEIPT_TYPES:
+        raise PortalError(f"A receipt is of type “{kind or 'unknown'}”; Odoo gets PDF, JPEG, PNG, text, Word and "
+                          "Excel files only. Replace the receipt in Pleo.",
+                          extra={"failure_reason_type": "receipt_conversion_failure"})
+    too_large = PortalError(f"A receipt is larger than {limit // (1024 * 1024)} MB; attach a smaller copy in Pleo.",
+                            extra={"failure_reason_type": "receipt_file_size_limit_exceeded"})
+    if (file.get("size") or 0) > limit:
+        raise too_large
+    try:
+        downloaded = pleo.file_download(file["url"], max_bytes=limit, content_type=kind)
+    except PleoFileTooLargeError:
+        raise too_large
+    except PleoError as exc:
+        raise PortalError(f"A receipt could not be downloaded from Pleo ({exc}); it is tried again with the next "
+                          "export.", extra={"failure_reason_type": "receipt_download_failure"})
+    if not downloaded.content:
+        raise PortalError("A receipt downloaded from Pleo is empty; upload it again in Pleo.",
+                          extra={"failure_reason_type": "receipt_download_failure"})
+    return downloaded
+
+
+def _receipts_attach(job: _Job, booked: list[_Booking]) -> None:
+    """Attach the receipts to their Odoo records in a few calls, each carrying at most 20 MB."""
+    with_receipts = [b for b in booked if b.receipts]
+    if not with_receipts:
+        return
+    odoo = job.odoo
+    present = {(a["res_id"], a["name"]) for a in odoo.search_read(
+        "ir.attachment", [["res_model", "=", "account.move"], ["res_id", "in", [b.move["id"] for b in with_receipts]]],
+        ["res_id", "name"])}
+    batches, batch, size = [], [], 0
+    for booking in with_receipts:
+        for receipt in booking.receipts:
+            if (booking.move["id"], receipt.name) in present:
+                continue  # attached by an earlier run
+            if batch and size + receipt.size > ATTACHMENT_BATCH_BYTES:
+                batches.append(batch)
+                batch, size = [], 0
+            batch.append((booking, receipt))
+            size += receipt.size
+    if batch:
+        batches.append(batch)
+    for batch in batches:
+        values = [{"name": receipt.name, "datas": base64.b64encode(receipt.content).decode(), "mimetype": receipt.content_type,
+                   "res_model": "account.move", "res_id": booking.move["id"]} for booking, receipt in batch]
+        try:
+            odoo.create("ir.attachment", values)
+        except OdooError as exc:
+            for booking in {id(b): b for b, _ in batch}.values():
+                job.fail(booking.record, f"Odoo refused a receipt ({exc}); the entry is booked and the receipt is "
+                                         "attached with the next export.", "receipt_upload_failure")
+
+
+# Vendor bills paid from the Pleo Wallet ---------------------------------------------------------------
+
+def _payments_book(job: _Job, booked: list[_Booking]) -> None:
+    """Book the Wallet payment of each card-paid bill and reconcile it with the bill (recordings 45 to 47)."""
+    bills = [b for b in booked if b.plan.payment is not None and b.plan.post]
+    if not bills:
+        return
+    odoo = job.odoo
+    payable_account = {b.move["id"]: _bill_payable_account(b) for b in bills}
+    references = {f"{b.plan.reference} payment": b for b in bills}
+    payments = {m["ref"]: m["id"] for m in odoo.search_read(
+        "account.move", [["ref", "in", list(references)]], ["ref"])}
+    to_create = [(ref, b) for ref, b in references.items() if ref not in payments]
+    if to_create:
+        values = [_payment_values(ref, b, payable_account[b.move["id"]]) for ref, b in to_create]
+        try:
+            ids = odoo.create("account.move", _jsonable(values))
+            odoo.execute_kw("account.move", "action_post", [ids])
+        except (OdooUserError, OdooValidationError, OdooPermissionError) as exc:
+            for _, booking in to_create:
+                job.fail(booking.record, f"The bill is booked but Odoo refused its payment from the Pleo Wallet: {exc}",
+                         "accounting_system_validation_failure")
+            return
+        payments.update({ref: new_id for (ref, _), new_id in zip(to_create, ids)})
+    moves = [b.move["id"] for b in bills] + list(payments.values())
+    lines = defaultdict(list)
+    for line in odoo.search_read("account.move.line", [["move_id", "in", moves],
+                                                        ["account_id", "in", sorted(set(payable_account.values()))]],
+                                 ["move_id", "account_id", "reconciled"]):
+        lines[line["move_id"][0]].append(line)
+    for ref, booking in references.items():
+        pair = [line for line in lines[booking.move["id"]] + lines[payments[ref]] if not line["reconciled"]]
+        if len(pair) == 2:
+            odoo.execute_kw("account.move.line", "reconcile", [[line["id"] for line in pair]])
+
+
+def _bill_payable_account(booking: _Booking) -> int:
+    for line in booking.lines:
+        amount = to_decimal(line["debit"]) - to_decimal(line["credit"])
+        if not line["tax_line_id"] and _is_counter_line(booking.plan, line, amount):
+            return line["account_id"][0]
+    return booking.plan.payment.payables_account_id
+
+
+def _payment_values(reference: str, booking: _Booking, payable_account_id: int) -> dict:
+    payment, plan = booking.plan.payment, booking.plan
+    # A bill is settled by debiting payables; a vendor credit note (money back into the Wallet) the other way.
+    into_wallet = plan.move_type == "in_refund"
+    payable = {"account_id": payable_account_id, "partner_id": booking.partner_id, "name": reference,
+               **(_side(-payment.amount) if into_wallet else _side(payment.amount))}
+    wallet = {"account_id": payment.wallet_account_id, "name": reference,
+              **(_side(payment.amount) if into_wallet else _side(-payment.amount))}
+    return {"move_type": "entry", "journal_id": payment.journal_id, "date": plan.values["date"], "ref": reference,
+            "line_ids": [(0, 0, payable), (0, 0, wallet)]}

@@ -66,10 +66,10 @@ EUR_VALUE = {
 }
 DOMESTIC_SUPPLIERS = [
     # name, merchant category code, tax identifier (None when the receipt shows none)
-    ("Office Centre", "5943", "{country}859123456B01"),
+    ("Office Centre", "5943", "{country}859123455B01"),
     ("Bolt Taxi", "4121", None),
     ("Hotel Central", "7011", "{country}812345678B01"),
-    ("Restaurant De Kas", "5812", "{country}805512348B01"),
+    ("Restaurant De Kas", "5812", "{country}805512342B01"),
     ("Coolblue", "5732", "{country}810433941B01"),
     ("Shell Station", "5541", None),
 ]

@@ -76,3 +76,48 @@ def test_a_second_run_books_nothing_twice(export_client, fake_odoo, fake_pleo):
     runs = export_queue_poll(client_id=export_client.pk)
     assert len(odoo_moves(fake_odoo)) == first
     assert runs[0].exported_count == 6
+
+
+def card_purchases(fake_pleo, count, seed, **options):
+    items = export_items_generate(company=fake_pleo.company, count=count, seed=seed,
+                                  kinds=options.pop("kinds", ["card_purchase", "card_purchase_split"]), **options)
+    export_job_create(company=fake_pleo.company, items=items)
+    return items
+
+
+@pytest.mark.django_db
+def test_card_purchases_as_vendor_bills_are_paid_from_the_wallet(export_client, fake_odoo, fake_pleo, odoo_admin):
+    from mappings.services import booking_settings_update
+
+    booking_settings_update(client=export_client, data={"kind_modes": {"card_purchase": "vendor_bill"}})
+    items = card_purchases(fake_pleo, 4, seed=3, with_receipts=False)
+    export_queue_poll(client_id=export_client.pk)
+    records = list(ExportRecord.objects.filter(client=export_client))
+    exported = [r for r in records if r.status == "exported"]
+    assert exported, [(r.kind, r.last_error) for r in records]
+    unmapped = [r for r in records if "tax code “I0”" in r.last_error]  # 0 % is unmapped by the fixture
+    assert len(exported) + len(unmapped) == len(items), [(r.kind, r.last_error) for r in records]
+    bills = {b["id"]: b for b in odoo_admin.read("account.move", [r.odoo_record_id for r in exported],
+                                                 ["move_type", "payment_state", "partner_id", "amount_total"])}
+    for record in exported:
+        bill = bills[record.odoo_record_id]
+        assert bill["move_type"] == "in_invoice"
+        assert bill["payment_state"] == "paid", record.differences
+        assert bill["partner_id"]
+        item = next(i for i in items if str(i.uuid) == record.pleo_accounting_entry_id)
+        assert amount(bill["amount_total"]) == money_to_decimal(item.payload["amount"]["inWalletCurrency"])
+        assert record.differences == ""
+    payments = [m for ref, m in odoo_moves(fake_odoo).items() if ref.endswith(" payment")]
+    assert len(payments) == len(exported)
+
+
+@pytest.mark.django_db
+def test_receipts_are_attached_to_the_odoo_record(export_client, fake_odoo, fake_pleo):
+    items = card_purchases(fake_pleo, 3, seed=4, with_receipts=True)
+    export_queue_poll(client_id=export_client.pk)
+    for record in ExportRecord.objects.filter(client=export_client, status="exported"):
+        item = next(i for i in items if str(i.uuid) == record.pleo_accounting_entry_id)
+        attachments = [r.values for r in EmulatedRecord.objects.filter(database=fake_odoo.database, model="ir.attachment")
+                       if r.values.get("res_id") == record.odoo_record_id]
+        assert len(attachments) == item.files.count() > 0
+        assert all(a["mimetype"] in ("application/pdf", "image/png", "image/jpeg") for a in attachments)
