@@ -332,8 +332,9 @@ def _records_prepare(*, run, client, items) -> dict[str, ExportRecord]:
     ExportRecord.objects.bulk_create(new, ignore_conflicts=True)
     records = {r.pleo_accounting_entry_id: r for r in ExportRecord.objects.filter(
         client=client, pleo_accounting_entry_id__in=ids)}
-    ExportRecord.objects.filter(pk__in=[r.pk for r in records.values()]).update(
-        export_run=run, pleo_job_id=run.pleo_job_id)
+    for record in records.values():
+        record.export_run, record.pleo_job_id = run, run.pleo_job_id
+    ExportRecord.objects.bulk_update(records.values(), ["export_run", "pleo_job_id"])
     return records
 
 

@@ -41,6 +41,8 @@ def test_every_kind_is_booked_once_balanced_with_pleos_total_and_vat(export_clie
     # 0 % VAT is left unmapped by the fixture: those items, and only those, fail, naming the tax code.
     assert failures and all("tax code “I0”" in reason for _, reason in failures), failures
     assert sum(r.status == "exported" for r in records.values()) == len(items) - len(failures)
+    assert (runs[0].exported_count, runs[0].failed_count) == (len(items) - len(failures), len(failures))
+    assert runs[0].odoo_calls > 0 and runs[0].pleo_calls > 0
     moves = odoo_moves(fake_odoo)
     for item in items:
         record = records[str(item.uuid)]
