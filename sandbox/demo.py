@@ -1,18 +1,28 @@
 """The demo a newcomer watches: three client companies wired to the sandbox Pleo and emulated Odoo."""
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from integrations.models import Client
 from integrations.services import client_create, odoo_connection_save, pleo_connection_save
-from sandbox.odoo.models import EmulatedRecord
+from mappings.models import AnalyticTagMapping, CategoryMapping, TagGroupPair, TaxMapping
+from mappings.services import booking_settings_update, category_mapping_bulk_update, category_mappings_refresh
+from sandbox.odoo.models import EmulatedDatabase, EmulatedRecord
 from sandbox.odoo.services import emulated_database_create, emulated_user_groups_set
+from sandbox.pleo.models import Company, Tag
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create, sandbox_company_create
+from sandbox.transport import sandboxes_in_process
 
-__all__ = ["DemoSummary", "DEMO_CLIENTS", "demo_seed"]
+# The reverse-charge purchase tax of the Dutch chart ("21% R" in 17, "21% BTW verlegd" in 16).
+REVERSE_CHARGE_TAX = {16: 23, 17: 18}
+EXPENSE_CODES = ["400100", "400200", "401600", "401700", "402000", "409000"]
+
+__all__ = ["DemoSummary", "DEMO_CLIENTS", "demo_seed", "export_mappings_seed"]
 
 # name, Odoo database, Odoo version, Pleo wallet currency, number of expenses
 DEMO_CLIENTS = [
@@ -60,6 +70,8 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
         odoo.save(update_fields=["company_id", "company_name"])
         pleo_connection_save(client=client, api_token=token, data={
             "api_base_url": f"{base_url}/sandbox/pleo", "company_id": str(company.uuid), "company_name": name})
+        with sandboxes_in_process(base_url):
+            export_mappings_seed(client=client, database=database, company=company)
         summary.clients.append(name)
         summary.expenses += len(items)
     users = get_user_model().objects
@@ -67,3 +79,66 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
         summary.username, summary.password = "demo", secrets.token_urlsafe(9)
         users.create_superuser(summary.username, "demo@firm.example", summary.password)
     return summary
+
+
+def export_mappings_seed(*, client: Client, database: EmulatedDatabase, company: Company, odoo_company_id: int = 1) -> None:
+    """Every mapping the export needs, against an emulated Odoo and a Pleo sandbox company.
+
+    Settings and categories go through the services, so they are checked in the live (emulated) Odoo
+    like a bookkeeper's; the 0 % Pleo tax code is left unmapped on purpose (the Dutch chart has no plain
+    0 % purchase tax), so its expenses show how a missing mapping looks.
+    """
+    def account(code):
+        return next(r.record_id for r in EmulatedRecord.objects.filter(database=database, model="account.account")
+                    if r.values["code"] == code and r.values["company_id"] == odoo_company_id)
+
+    # The export creates supplier and employee contacts it cannot find (Extra Rights: Contact Creation).
+    emulated_user_groups_set(database=database, uid=6, add=["base.group_partner_manager"])
+    booking_settings_update(client=client, data={
+        "wallet_account_id": account("106001"),
+        "out_of_pocket_account_id": account("149000"),
+        "reimbursement_contra_account_id": account("135000"),
+        "payables_account_id": account("130000"),
+        "topup_bank_account_id": account("104000"),
+        "card_journal_id": 3,
+        "bill_journal_id": 2,
+        "card_post_state": "posted",
+        "out_of_pocket_post_state": "posted",
+        "wallet_topups": "book",
+    })
+    category_mappings_refresh(client=client)
+    expense_ids = [account(code) for code in EXPENSE_CODES]
+    category_mapping_bulk_update(client=client, rows=[
+        {"id": mapping.pk, "odoo_account_id": expense_ids[index % len(expense_ids)], "default_tax_id": None}
+        for index, mapping in enumerate(CategoryMapping.objects.filter(client=client).order_by("pleo_account_code"))
+    ])
+    reverse = REVERSE_CHARGE_TAX[database.version]
+    # One Odoo tax per Pleo tax code (the tax sync's rule): each rate's VAT-excluded taxes in id order.
+    unused = defaultdict(list)
+    for tax in EmulatedRecord.objects.filter(database=database, model="account.tax").order_by("record_id"):
+        values = tax.values
+        if (values.get("type_tax_use") == "purchase" and not values.get("price_include")
+                and values.get("company_id") == odoo_company_id and tax.record_id != reverse):
+            unused[int(Decimal(str(values["amount"])))].append(tax.record_id)
+    for code in company.tax_codes.order_by("code"):
+        rate = int(code.rate * 100)
+        if code.type == "reverse":
+            tax_id, pleo_type = reverse, "reverse"
+        elif rate and unused[rate]:
+            tax_id, pleo_type = unused[rate].pop(0), "inclusive"
+        else:
+            continue
+        TaxMapping.objects.create(client=client, odoo_tax_id=tax_id, odoo_tax_name=f"tax {tax_id}",
+                                  pleo_tax_code_id=str(code.uuid), pleo_tax_code=code.code or "",
+                                  pleo_rate=code.rate, pleo_type=pleo_type)
+    analytic = [r.record_id for r in EmulatedRecord.objects.filter(
+        database=database, model="account.analytic.account").order_by("record_id")]
+    for index, group in enumerate(company.tag_groups.order_by("code")):
+        pair = TagGroupPair.objects.create(client=client, odoo_plan_id=index + 1, odoo_plan_name=group.name,
+                                           pleo_tag_group_id=str(group.uuid), pleo_tag_group_code=group.code,
+                                           pleo_tag_group_name=group.name)
+        for position, tag in enumerate(Tag.objects.filter(group=group).order_by("code")):
+            AnalyticTagMapping.objects.create(client=client, pair=pair,
+                                              odoo_analytic_account_id=analytic[position % len(analytic)],
+                                              odoo_analytic_account_name=tag.name or tag.code,
+                                              pleo_tag_id=str(tag.uuid), pleo_tag_code=tag.code)

@@ -5,6 +5,7 @@ to Django's test client, so the Odoo emulator and the Pleo sandbox answer in the
 transaction as the test. Tests that need a real socket (dropped connections, several processes) use
 pytest-django's `live_server` instead.
 """
+from contextlib import contextmanager
 from io import BytesIO
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ from django.test import Client as DjangoClient
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-__all__ = ["SANDBOX_TEST_URL", "InProcessAdapter", "in_process_session"]
+__all__ = ["SANDBOX_TEST_URL", "InProcessAdapter", "in_process_session", "sandboxes_in_process"]
 
 SANDBOX_TEST_URL = "http://sandbox.test"
 
@@ -51,7 +52,21 @@ class InProcessAdapter(BaseAdapter):
         pass
 
 
-def in_process_session() -> requests.Session:
+def in_process_session(base_url: str = SANDBOX_TEST_URL) -> requests.Session:
     session = requests.Session()
-    session.mount(SANDBOX_TEST_URL, InProcessAdapter())
+    session.mount(base_url, InProcessAdapter())
     return session
+
+
+@contextmanager
+def sandboxes_in_process(base_url: str):
+    """Let the portal reach the sandboxes at `base_url` in this process, e.g. while seeding the demo
+    before the web server that normally serves them is up."""
+    from integrations import services
+
+    original = services.http_session
+    services.http_session = lambda: in_process_session(base_url)
+    try:
+        yield
+    finally:
+        services.http_session = original

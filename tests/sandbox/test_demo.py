@@ -2,6 +2,7 @@
 import pytest
 from django.core.management import call_command
 
+from exports.services import export_queue_poll
 from integrations.models import Client
 from integrations.services import odoo_connection_verify, pleo_connection_verify
 from sandbox.demo import DEMO_CLIENTS, demo_seed
@@ -21,6 +22,11 @@ def test_demo_clients_verify_against_the_sandboxes(sandbox_http):
     versions = {c.odoo_connection.server_version[:2] for c in Client.objects.select_related("odoo_connection")}
     assert versions == {"16", "17"}
     assert ExportJob.objects.filter(status="pending").count() >= 6
+
+    # The demo's mappings are complete enough to export: run one client's queue as the schedule would.
+    runs = export_queue_poll(client_id=Client.objects.get(name=DEMO_CLIENTS[0][0]).pk)
+    assert runs and all(run.status == "succeeded" for run in runs)
+    assert sum(run.exported_count for run in runs) > sum(run.failed_count for run in runs)
 
 
 @pytest.mark.django_db

@@ -19,9 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
-        schedules_ensure()
         if settings.SANDBOX_ENABLED and not options["no_demo"]:
             call_command("demo_seed", base_url=f"http://{options['addr']}:{options['port']}")
+        schedules_ensure()
         cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"])
         try:
             call_command("runserver", f"{options['addr']}:{options['port']}", use_reloader=False)
