@@ -1,14 +1,16 @@
 """Export history for bookkeepers and auditors: read-only, filtered, searchable, retryable, downloadable."""
 import csv
 import json
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from exports import services
+from exports import admin_views, services
 from exports.models import ExportAttempt, ExportRecord, ExportRun
 from exports.selectors import EXPORT_RECORD_CSV_HEADER, export_records_csv_rows
 from integrations.admin import ClientFilter, ClientScopedMixin
@@ -30,9 +32,30 @@ class ReadOnlyAdminMixin:
         return False
 
 
+def _amount_or_none(term: str) -> Decimal | None:
+    """A search term read as an amount: "77.70", "77.7", "77,70" (decimal comma) or "-12.5"."""
+    text = term.strip().replace(" ", "")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and abs(amount) < Decimal("1e15") else None
+
+
 def _pretty_json(value) -> str:
     return format_html("<pre style='white-space:pre-wrap;max-height:40em;overflow:auto'>{}</pre>",
                        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+class ExportClientFilter(ClientFilter):
+    """The client filter, kept even for a user who handles one client: Django drops a filter with a single
+    choice and ignores its parameter, so "?client__id__exact=<another client>" would list the user's own rows
+    (and download them as CSV) instead of none."""
+
+    def has_output(self):
+        return True
 
 
 class ExportRecordAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -48,7 +71,7 @@ class ExportRecordAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
 class ExportRunAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
     list_display = ["created_at", "client", "status", "pleo_job_id", "item_count", "exported_count",
                     "failed_count", "skipped_count", "display_duration", "triggered_by"]
-    list_filter = ["status", ("client", ClientFilter)]
+    list_filter = ["status", ("client", ExportClientFilter)]
     list_select_related = ["client"]
     search_fields = ["pleo_job_id", "client__name", "error"]
     date_hierarchy = "created_at"
@@ -64,9 +87,11 @@ class ExportRunAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
 class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
     list_display = ["entry_date", "client", "kind", "supplier", "display_amount", "status", "display_odoo",
                     "attempts", "display_reason"]
-    list_filter = ["status", "kind", ("client", ClientFilter), "entry_date"]
+    list_filter = ["status", "kind", ("client", ExportClientFilter), "entry_date"]
     list_select_related = ["client"]
-    search_fields = ["supplier", "spender", "description", "odoo_name", "pleo_accounting_entry_id", "=amount"]
+    # Amounts are searched by value in get_search_results: Django's "=amount" compares text, so "77.70"
+    # missed 77.7 on SQLite and every amount on PostgreSQL (stored as "77.700").
+    search_fields = ["supplier", "spender", "description", "odoo_name", "pleo_accounting_entry_id"]
     date_hierarchy = "entry_date"
     actions = ["retry_selected"]
     inlines = [ExportRecordAttemptInline]
@@ -84,15 +109,33 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
                        "failure_reason_type", "reported_to_pleo_at", "export_run", "display_pleo_payload",
                        "display_odoo_values"]
 
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        amount = _amount_or_none(search_term)
+        if amount is not None:
+            results = results | queryset.filter(amount=amount)
+        return results, may_have_duplicates
+
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
             path("csv/", self.admin_site.admin_view(self.csv_view), name="%s_%s_csv" % info),
+            path("preview/", self.admin_site.admin_view(self.preview_choose_view), name="%s_%s_preview_choose" % info),
+            path("preview/<int:client_id>/", self.admin_site.admin_view(self.preview_view),
+                 name="%s_%s_preview" % info),
             *super().get_urls(),
         ]
 
+    def preview_choose_view(self, request):
+        return admin_views.export_preview_choose_view(self, request)
+
+    def preview_view(self, request, client_id):
+        return admin_views.export_preview_view(self, request, client_id)
+
     def csv_view(self, request):
         """Exactly the rows of the filtered list, as CSV (the changelist's own filters and search)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         queryset = self.get_changelist_instance(request).get_queryset(request)
 
         class Echo:

@@ -1,12 +1,24 @@
-"""Reads of the export history, always scoped to the user's clients."""
+"""Reads of the export history and of what the next export would book, always scoped to the user's clients."""
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from exports.booking import MovePlan, SkipPlan
 from exports.choices import ExportRecordStatus
 from exports.models import ExportRecord
+from integrations.models import Client
 
-__all__ = ["EXPORT_RECORD_CSV_HEADER", "export_records_csv_rows", "export_records_needing_attention"]
+__all__ = [
+    "EXPORT_RECORD_CSV_HEADER",
+    "export_records_csv_rows",
+    "export_records_needing_attention",
+    "export_preview_clients",
+    "PreviewLine",
+    "PreviewEntry",
+    "export_preview_entries",
+]
 
 EXPORT_RECORD_CSV_HEADER = [
     "client", "date", "kind", "supplier", "spent by", "amount", "currency", "VAT", "status", "Odoo number",
@@ -25,3 +37,180 @@ def export_records_csv_rows(*, queryset: QuerySet[ExportRecord]) -> Iterator[lis
 
 def export_records_needing_attention(*, user) -> QuerySet[ExportRecord]:
     return ExportRecord.objects.for_user(user).filter(status=ExportRecordStatus.FAILED).select_related("client")
+
+
+# Preview ------------------------------------------------------------------------------------------
+
+def export_preview_clients(*, user) -> QuerySet[Client]:
+    """The clients whose pending exports the user may preview."""
+    return Client.objects.for_user(user)
+
+
+@dataclass
+class PreviewLine:
+    """One line of the Odoo record, every id turned into what the bookkeeper sees in Odoo."""
+
+    label: str
+    account: str  # "code name"
+    debit: Decimal | None = None  # journal entry lines
+    credit: Decimal | None = None
+    price_unit: Decimal | None = None  # vendor bill lines
+    quantity: Decimal | None = None
+    taxes: list[str] = field(default_factory=list)
+    analytic: list[str] = field(default_factory=list)  # "name: 100 %"
+    amount_currency: Decimal | None = None
+    currency: str = ""
+
+
+@dataclass
+class PreviewEntry:
+    """One pending Pleo expense: the Odoo record the export would create, the skip, or the refusal."""
+
+    accounting_entry_id: str
+    summary: str
+    refusal: str = ""
+    skip_reason: str = ""
+    record_type: str = ""  # "journal entry", "vendor bill", "vendor credit note"
+    journal: str = ""
+    date: str = ""
+    reference: str = ""
+    partner: str = ""
+    currency: str = ""
+    state_after_export: str = ""  # "posted" or "draft"
+    lines: list[PreviewLine] = field(default_factory=list)
+    payment: str = ""  # the Wallet payment of a card-paid bill
+    expected_total: Decimal | None = None
+    expected_vat: Decimal | None = None
+    receipts: int = 0
+
+
+_RECORD_TYPES = {"entry": "journal entry", "in_invoice": "vendor bill", "in_refund": "vendor credit note"}
+_PARTNER_ROLES = {"supplier": "supplier", "employee": "employee", "vendor": "vendor"}
+
+
+def export_preview_entries(*, client: Client) -> list[PreviewEntry]:
+    """What the next export of `client` would book, with Odoo's own names for every account, journal, tax,
+    analytic account and currency. Reads Pleo and Odoo only: nothing is written anywhere.
+
+    The caller scopes `client` to the user (export_preview_clients).
+    """
+    # Imported here: the services import the selectors of other apps, and may come to import these.
+    from exports.services import export_preview
+    from mappings.selectors import odoo_company_client_get
+
+    rows = export_preview(client=client)
+    plans = [row.plan for row in rows if isinstance(row.plan, MovePlan)]
+    names = _odoo_names(client, plans, odoo_company_client_get) if plans else _OdooNames()
+    entries = []
+    for row in rows:
+        entry = PreviewEntry(accounting_entry_id=row.accounting_entry_id, summary=row.summary, refusal=row.refusal)
+        if isinstance(row.plan, SkipPlan):
+            entry.skip_reason = row.plan.reason
+        elif isinstance(row.plan, MovePlan):
+            _entry_fill(entry, row.plan, names)
+        entries.append(entry)
+    return entries
+
+
+@dataclass
+class _OdooNames:
+    accounts: dict = field(default_factory=dict)
+    journals: dict = field(default_factory=dict)
+    taxes: dict = field(default_factory=dict)
+    analytics: dict = field(default_factory=dict)
+    currencies: dict = field(default_factory=dict)
+    company_currency: str = ""
+
+
+def _line_commands(plan: MovePlan) -> list[dict]:
+    commands = plan.values.get("line_ids") or plan.values.get("invoice_line_ids") or []
+    return [command[2] for command in commands]
+
+
+def _tax_ids(value) -> list[int]:
+    """Tax ids from either a plain list or Odoo's [(6, 0, ids)] command."""
+    ids = []
+    for entry in value or []:
+        if isinstance(entry, (list, tuple)) and len(entry) == 3:
+            ids.extend(entry[2])
+        else:
+            ids.append(entry)
+    return ids
+
+
+def _odoo_names(client: Client, plans: list[MovePlan], odoo_company_client_get) -> _OdooNames:
+    """One read per Odoo model, of only the ids the plans use."""
+    accounts, journals, taxes, analytics, currencies = set(), set(), set(), set(), set()
+    for plan in plans:
+        journals.add(plan.values.get("journal_id"))
+        if plan.payment is not None:
+            journals.add(plan.payment.journal_id)
+            accounts.update({plan.payment.payables_account_id, plan.payment.wallet_account_id})
+        currencies.add(plan.values.get("currency_id"))
+        for line in _line_commands(plan):
+            accounts.add(line.get("account_id"))
+            taxes.update(_tax_ids(line.get("tax_ids")))
+            analytics.update(int(key) for key in (line.get("analytic_distribution") or {}))
+            currencies.add(line.get("currency_id"))
+    connection, odoo = odoo_company_client_get(client=client)
+
+    def read(model, ids, fields, label):
+        ids = sorted(i for i in ids if i)
+        return {row["id"]: label(row) for row in odoo.read(model, ids, fields)} if ids else {}
+
+    def code_name(row):
+        return f"{row.get('code') or ''} {row['name']}".strip()
+
+    return _OdooNames(
+        accounts=read("account.account", accounts, ["code", "name"], code_name),
+        journals=read("account.journal", journals, ["code", "name"], code_name),
+        taxes=read("account.tax", taxes, ["name"], lambda row: row["name"]),
+        analytics=read("account.analytic.account", analytics, ["code", "name"], code_name),
+        currencies=read("res.currency", currencies, ["name"], lambda row: row["name"]),
+        company_currency=odoo.read("res.company", [connection.company_id], ["currency_id"])[0]["currency_id"][1],
+    )
+
+
+def _entry_fill(entry: PreviewEntry, plan: MovePlan, names: _OdooNames) -> None:
+    values = plan.values
+    entry.record_type = _RECORD_TYPES.get(plan.move_type, plan.move_type)
+    journal_id = values.get("journal_id")
+    entry.journal = names.journals.get(journal_id, f"journal {journal_id} (not found in Odoo)")
+    entry.date = str(values.get("date", ""))
+    entry.reference = plan.reference
+    entry.state_after_export = "posted" if plan.post else "draft"
+    entry.expected_total, entry.expected_vat = plan.expected_total, plan.expected_vat
+    entry.receipts = len(plan.files)
+    if plan.partner is not None:
+        partner = plan.partner
+        found_by = f"VAT number {partner.vat}" if partner.vat else "name"
+        entry.partner = (f"{_PARTNER_ROLES.get(partner.role, partner.role)} {partner.name}"
+                         + (f" ({partner.code})" if partner.code else "")
+                         + f": found in Odoo by {found_by}, created if missing")
+    currency_id = values.get("currency_id")
+    for line in _line_commands(plan):
+        line_currency = line.get("currency_id") or currency_id
+        currency_id = currency_id or line.get("currency_id")
+        account_id = line.get("account_id")
+        entry.lines.append(PreviewLine(
+            label=line.get("name", ""),
+            account=names.accounts.get(account_id, f"account {account_id} (not found in Odoo)"),
+            debit=line.get("debit"),
+            credit=line.get("credit"),
+            price_unit=line.get("price_unit"),
+            quantity=line.get("quantity", 1 if "price_unit" in line else None),
+            taxes=[names.taxes.get(t, f"tax {t} (not found in Odoo)") for t in _tax_ids(line.get("tax_ids"))],
+            analytic=[f"{names.analytics.get(int(k), f'analytic account {k}')}: {v:g} %"
+                      for k, v in (line.get("analytic_distribution") or {}).items()],
+            amount_currency=line.get("amount_currency"),
+            currency=names.currencies.get(line_currency, "") if line.get("amount_currency") is not None else "",
+        ))
+    # The company currency unless a line (or a bill) is in the purchase currency.
+    entry.currency = (names.currencies.get(currency_id, f"currency {currency_id}") if currency_id
+                      else f"{names.company_currency} (company currency)".strip())
+    if plan.payment is not None:
+        payment = plan.payment
+        entry.payment = (f"{payment.amount} paid from {names.accounts.get(payment.wallet_account_id, payment.wallet_account_id)} "
+                         f"in {names.journals.get(payment.journal_id, payment.journal_id)}, against "
+                         f"{names.accounts.get(payment.payables_account_id, payment.payables_account_id)}, "
+                         "reconciled with the bill")
