@@ -27,5 +27,11 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
 
+# The export benchmark (issue 5) on a throwaway SQLite file, never data/portal.sqlite3; BENCH_ARGS="--clients 2".
+bench: $(STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	DEBUG=true SANDBOX_ENABLED=true DATABASE_URL="sqlite:///$$tmp/bench.sqlite3" \
+	$(BIN)/python manage.py bench_exports $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) data
