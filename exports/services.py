@@ -802,13 +802,12 @@ def export_records_retry(*, records, by=None) -> int:
 
 @dataclass
 class PreviewRow:
-    """One pending Pleo expense and the exact Odoo record the export would create, or why it would not."""
+    """One pending Pleo expense and the plan of the Odoo record the export would create, or why not."""
 
     accounting_entry_id: str
     summary: str
     plan: MovePlan | SkipPlan | None = None
     refusal: str = ""
-    lines: list[str] = field(default_factory=list)
 
 
 def export_preview(*, client: Client) -> list[PreviewRow]:
@@ -819,7 +818,6 @@ def export_preview(*, client: Client) -> list[PreviewRow]:
     pleo_connection, pleo = pleo_company_client_get(client=client)
     _, odoo = odoo_company_client_get(client=client)
     context = booking_context_build(client=client, odoo=odoo)
-    labels = _account_labels(client, context)
     rows = []
     for job in pleo.export_jobs(company_id=pleo_connection.company_id, statuses=contract.RESUMABLE_JOB_STATUSES):
         open_ids = {c["accountingEntryId"] for c in pleo.export_job_items(job["id"])
@@ -834,51 +832,8 @@ def export_preview(*, client: Client) -> list[PreviewRow]:
                 row.plan = booking_plan(item, context)
             except BookingRefused as exc:
                 row.refusal = str(exc)
-            if isinstance(row.plan, MovePlan):
-                row.lines = _plan_lines(row.plan, labels, context)
             rows.append(row)
     return rows
-
-
-def _account_labels(client: Client, context: BookingContext) -> dict[int, str]:
-    labels = {t.odoo_account_id: t.label for t in context.categories.values()}
-    settings_row = client.booking_settings
-    for name in ("wallet_account", "out_of_pocket_account", "reimbursement_contra_account", "payables_account",
-                 "topup_bank_account"):
-        account_id = getattr(settings_row, f"{name}_id")
-        if account_id:
-            labels[account_id] = getattr(settings_row, f"{name}_label") or str(account_id)
-    return labels
-
-
-def _plan_lines(plan: MovePlan, labels: dict[int, str], context: BookingContext) -> list[str]:
-    tax_names = {t.odoo_tax_id: t.name for t in context.taxes.values()}
-    commands = plan.values.get("line_ids") or plan.values.get("invoice_line_ids") or []
-    rendered = []
-    for _, _, line in commands:
-        account = labels.get(line.get("account_id"), f"account {line.get('account_id')}")
-        if "price_unit" in line:
-            amount = f"{line['price_unit']} × {line.get('quantity', 1)}"
-        else:
-            amount = f"debit {line.get('debit', 0)} / credit {line.get('credit', 0)}"
-        taxes = ", ".join(tax_names.get(t, str(t)) for t in _tax_ids(line.get("tax_ids")))
-        analytic = ", ".join(f"{k}: {v}%" for k, v in (line.get("analytic_distribution") or {}).items())
-        currency = f" ({line['amount_currency']} {plan.values.get('currency_id')})" if line.get("amount_currency") else ""
-        rendered.append(f"{account}: {amount}{currency}" + (f", tax {taxes}" if taxes else "")
-                        + (f", analytic {analytic}" if analytic else ""))
-    return rendered
-
-
-def _tax_ids(value) -> list[int]:
-    """Tax ids from either a plain list or Odoo's [(6, 0, ids)] command."""
-    ids = []
-    for entry in value or []:
-        if isinstance(entry, (list, tuple)) and len(entry) == 3:
-            ids.extend(entry[2])
-        else:
-            ids.append(entry)
-    return ids
-
 
 
 # Receipts -------------------------------------------------------------------------------------------

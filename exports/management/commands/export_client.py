@@ -2,7 +2,8 @@
 from django.core.management import BaseCommand, CommandError
 
 from exports.choices import ExportRecordStatus
-from exports.services import export_preview, export_queue_poll
+from exports.selectors import export_preview_entries
+from exports.services import export_queue_poll
 from integrations.errors import PortalError
 from integrations.selectors import client_by_name_or_id
 
@@ -35,18 +36,27 @@ class Command(BaseCommand):
             raise CommandError(f"{failed} item(s) failed.", returncode=1)
 
     def preview(self, client):
-        rows = export_preview(client=client)
-        for row in rows:
-            self.stdout.write(row.summary)
-            if row.refusal:
-                self.stdout.write(f"  would FAIL: {row.refusal}")
-            elif row.lines:
-                self.stdout.write(f"  {row.plan.move_type} {row.plan.reference}, {'posted' if row.plan.post else 'draft'}")
-                for line in row.lines:
-                    self.stdout.write(f"    {line}")
-            else:
-                self.stdout.write(f"  would skip: {row.plan.reason}")
-        if not rows:
+        entries = export_preview_entries(client=client)
+        for entry in entries:
+            self.stdout.write(entry.summary)
+            if entry.refusal:
+                self.stdout.write(f"  would FAIL: {entry.refusal}")
+                continue
+            if entry.skip_reason:
+                self.stdout.write(f"  would skip: {entry.skip_reason}")
+                continue
+            self.stdout.write(f"  {entry.record_type} in {entry.journal}, {entry.date}, {entry.reference}, "
+                              f"{entry.state_after_export}" + (f", partner {entry.partner}" if entry.partner else ""))
+            for line in entry.lines:
+                amount = (f"{line.price_unit} × {line.quantity}" if line.price_unit is not None
+                          else f"debit {line.debit or 0} / credit {line.credit or 0}")
+                foreign = f" ({line.amount_currency} {line.currency})" if line.currency else ""
+                extras = "".join([f", tax {', '.join(line.taxes)}" if line.taxes else "",
+                                  f", analytic {', '.join(line.analytic)}" if line.analytic else ""])
+                self.stdout.write(f"    {line.account}: {amount}{foreign}{extras}")
+            if entry.payment:
+                self.stdout.write(f"    {entry.payment}")
+        if not entries:
             self.stdout.write("Nothing waiting in Pleo's export queue.")
-        if any(row.refusal for row in rows):
+        if any(entry.refusal for entry in entries):
             raise CommandError("Some items would fail.", returncode=1)
