@@ -34,7 +34,7 @@ class InProcessAdapter(BaseAdapter):
         content_type = headers.pop("Content-Type", "application/octet-stream")
         answer = self.django.generic(
             request.method, path, data=body, content_type=content_type, headers=headers,
-            SERVER_NAME=parts.hostname,
+            SERVER_NAME=parts.hostname, HTTP_HOST=parts.netloc,
         )
         response = requests.Response()
         response.status_code = answer.status_code
