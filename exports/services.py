@@ -32,7 +32,9 @@ from integrations.odoo.errors import (
     OdooAuthenticationError,
     OdooConnectionError,
     OdooError,
+    OdooNotFoundError,
     OdooPermissionError,
+    OdooServerError,
     OdooUserError,
     OdooValidationError,
 )
@@ -291,6 +293,7 @@ class _Booking:
     partner_id: int | None = None
     move: dict | None = None  # the Odoo move once created or adopted
     lines: list = field(default_factory=list)
+    corrections: list = field(default_factory=list)  # write commands that set Odoo's figures to Pleo's
     receipts: list = field(default_factory=list)  # DownloadedFile, fetched before anything is booked
 
 
@@ -603,31 +606,52 @@ def _moves_create(job: _Job, chunk: list[_Booking]) -> None:
 
 
 def _lines_correct(job: _Job, booked: list[_Booking]) -> None:
-    """Make Odoo's VAT and total equal Pleo's to the cent, the way Odoo allows (recordings 82 to 86)."""
+    """Make Odoo's VAT and total equal Pleo's to the cent, the way Odoo allows (recordings 82 to 86).
+
+    The corrections of a whole batch go in one `write` on all its moves (each command names its own
+    line), then the lines are read again: a move whose figures still differ is corrected on its own,
+    so the books never rest on the batched write having worked.
+    """
     drafts = [b for b in booked if b.move.get("state", "draft") == "draft"]
     if not drafts:
         return
-    odoo = job.odoo
+    pending = _corrections_needed(job, drafts)
+    if len(pending) > 1:
+        try:
+            job.odoo.write("account.move", [b.move["id"] for b in pending],
+                           {"line_ids": _jsonable([c for b in pending for c in b.corrections])})
+        except (OdooUserError, OdooValidationError, OdooNotFoundError, OdooServerError):
+            pass  # settled move by move below
+        pending = _corrections_needed(job, pending)
+    for booking in pending:
+        job.odoo.write("account.move", [booking.move["id"]], {"line_ids": _jsonable(booking.corrections)})
+
+
+def _corrections_needed(job: _Job, drafts: list[_Booking]) -> list[_Booking]:
+    """Read the moves' lines; fail (and delete) those that cannot match Pleo, return those to correct."""
     lines = defaultdict(list)
-    for line in odoo.search_read("account.move.line", [["move_id", "in", [b.move["id"] for b in drafts]]],
-                                 LINE_READ_FIELDS):
+    for line in job.odoo.search_read("account.move.line", [["move_id", "in", [b.move["id"] for b in drafts]]],
+                                     LINE_READ_FIELDS):
         lines[line["move_id"][0]].append(line)
+    pending = []
     for booking in drafts:
         booking.lines = lines[booking.move["id"]]
         try:
-            commands = line_corrections(booking.plan, booking.lines, vat_by_odoo_tax(booking.item, job.context))
-            if commands and booking.plan.move_type != "entry":
+            booking.corrections = line_corrections(booking.plan, booking.lines,
+                                                   vat_by_odoo_tax(booking.item, job.context))
+            if booking.corrections and booking.plan.move_type != "entry":
                 # Odoo recomputes a bill's tax lines from its invoice lines: no write can pin them.
                 raise _Mismatch(f"Odoo computes VAT {_odoo_vat(booking.lines)} on this bill but Pleo's VAT is "
                                 f"{booking.plan.expected_vat}; the bill was not booked.")
         except _Mismatch as exc:
-            odoo.execute_kw("account.move", "unlink", [[booking.move["id"]]])
+            job.odoo.execute_kw("account.move", "unlink", [[booking.move["id"]]])
             booking.record.odoo_record_id = None
             booking.record.save(update_fields=["odoo_record_id", "updated_at"])
             job.fail(booking.record, str(exc), "validation_failure")
             continue
-        if commands:
-            odoo.write("account.move", [booking.move["id"]], {"line_ids": _jsonable(commands)})
+        if booking.corrections:
+            pending.append(booking)
+    return pending
 
 
 class _Mismatch(PortalError):

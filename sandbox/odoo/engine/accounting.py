@@ -601,6 +601,10 @@ def move_write(env: Env, ids: list[int], vals: dict) -> bool:
         resync_taxes = bool({"partner_id", "currency_id", "date"} & set(plain)) and False
         for field in ("line_ids", "invoice_line_ids"):
             for command in vals.get(field) or []:
+                if len(ids) > 1 and command[0] in (1, 2, 3) and _line_move(env, command[1]) in set(ids) - {move_id}:
+                    # Odoo's ORM applies an x2many update or delete once, to the line it names, whichever of
+                    # the written moves holds it; here it is applied while that move is handled.
+                    continue
                 resync_taxes |= _apply_line_command(env, move_id, move, command, field == "invoice_line_ids")
         if "date" in plain:
             _compute_draft_name(env, move_id)
@@ -610,6 +614,11 @@ def move_write(env: Env, ids: list[int], vals: dict) -> bool:
                     env.update_record("account.move.line", line_id, {"partner_id": plain["partner_id"] or None})
         _sync_dynamic_lines(env, move_id, taxes=resync_taxes)
     return True
+
+
+def _line_move(env: Env, line_id):
+    line = env.get("account.move.line", line_id)
+    return line.get("move_id") if line else None
 
 
 def _apply_line_command(env: Env, move_id, move, command, invoice_line) -> bool:
