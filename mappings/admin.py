@@ -12,7 +12,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from integrations.admin import ClientAdmin, ClientScopedAdmin
+from integrations.admin import ClientAdmin, ClientFilter, ClientScopedAdmin
 from integrations.errors import PortalError
 from integrations.models import Client
 from mappings import selectors, services
@@ -29,7 +29,6 @@ from mappings.models import (
 )
 
 __all__ = [
-    "ClientFilter",
     "BookingSettingsAdmin",
     "TaxMappingAdmin",
     "TagGroupPairAdmin",
@@ -38,13 +37,6 @@ __all__ = [
     "CategoryMappingAdmin",
     "MappingsClientAdmin",
 ]
-
-
-class ClientFilter(admin.RelatedFieldListFilter):
-    """The client filter lists only the clients the user handles (the default lists every client)."""
-
-    def field_choices(self, field, request, model_admin):
-        return [(client.pk, str(client)) for client in Client.objects.for_user(request.user)]
 
 
 def _client_from_request(request) -> Client | None:
