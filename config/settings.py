@@ -81,8 +81,14 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The web process and the qcluster share one SQLite file: wait for a lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+    # The web process and the qcluster share one SQLite file. Write-ahead logging lets readers go on
+    # while one writes; IMMEDIATE transactions take the write lock up front and wait for it (timeout)
+    # instead of failing with "database is locked" when a read transaction later tries to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Passwords, language, time

@@ -10,7 +10,12 @@ from django.db import transaction
 from integrations.models import Client
 from integrations.services import client_create, odoo_connection_save, pleo_connection_save
 from mappings.models import AnalyticTagMapping, CategoryMapping, TagGroupPair, TaxMapping
-from mappings.services import booking_settings_update, category_mapping_bulk_update, category_mappings_refresh
+from mappings.services import (
+    booking_settings_update,
+    category_mapping_bulk_update,
+    category_mappings_refresh,
+    tag_sync,
+)
 from sandbox.odoo.models import EmulatedDatabase, EmulatedRecord
 from sandbox.odoo.services import emulated_database_create, emulated_user_groups_set
 from sandbox.pleo.models import Company, Tag
@@ -59,10 +64,6 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
         odoo_company.values = {**odoo_company.values, "name": name}
         odoo_company.save(update_fields=["values"])
         company, token = sandbox_company_create(name=name, currency=currency)
-        items = export_items_generate(company=company, count=count, seed=index)
-        # A few jobs per client, as bookkeepers press Export in Pleo during the month.
-        for start in range(0, len(items), 40):
-            export_job_create(company=company, items=items[start:start + 40])
         client = client_create(name=name, notes="Demo client wired to the sandboxes.")
         odoo = odoo_connection_save(client=client, api_key=api_key, data={
             "url": f"{base_url}/sandbox/odoo/{database_name}", "database": database_name, "login": DEMO_LOGIN})
@@ -71,7 +72,11 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
         pleo_connection_save(client=client, api_token=token, data={
             "api_base_url": f"{base_url}/sandbox/pleo", "company_id": str(company.uuid), "company_name": name})
         with sandboxes_in_process(base_url):
-            export_mappings_seed(client=client, database=database, company=company)
+            export_mappings_seed(client=client, database=database, company=company, tags_by_sync=True)
+        items = export_items_generate(company=company, count=count, seed=index)
+        # A few jobs per client, as bookkeepers press Export in Pleo during the month.
+        for start in range(0, len(items), 40):
+            export_job_create(company=company, items=items[start:start + 40])
         summary.clients.append(name)
         summary.expenses += len(items)
     users = get_user_model().objects
@@ -81,7 +86,8 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
     return summary
 
 
-def export_mappings_seed(*, client: Client, database: EmulatedDatabase, company: Company, odoo_company_id: int = 1) -> None:
+def export_mappings_seed(*, client: Client, database: EmulatedDatabase, company: Company, odoo_company_id: int = 1,
+                         tags_by_sync: bool = False) -> None:
     """Every mapping the export needs, against an emulated Odoo and a Pleo sandbox company.
 
     Settings and categories go through the services, so they are checked in the live (emulated) Odoo
@@ -131,6 +137,11 @@ def export_mappings_seed(*, client: Client, database: EmulatedDatabase, company:
         TaxMapping.objects.create(client=client, odoo_tax_id=tax_id, odoo_tax_name=f"tax {tax_id}",
                                   pleo_tax_code_id=str(code.uuid), pleo_tax_code=code.code or "",
                                   pleo_rate=code.rate, pleo_type=pleo_type)
+    if tags_by_sync:
+        _tags_by_sync(client=client, database=database, company=company)
+        return
+    # The sandbox's seeded tags mapped straight onto analytic accounts: fixed data for tests that
+    # never run the tag sync.
     analytic = [r.record_id for r in EmulatedRecord.objects.filter(
         database=database, model="account.analytic.account").order_by("record_id")]
     for index, group in enumerate(company.tag_groups.order_by("code")):
@@ -142,3 +153,18 @@ def export_mappings_seed(*, client: Client, database: EmulatedDatabase, company:
                                               odoo_analytic_account_id=analytic[position % len(analytic)],
                                               odoo_analytic_account_name=tag.name or tag.code,
                                               pleo_tag_id=str(tag.uuid), pleo_tag_code=tag.code)
+
+
+def _tags_by_sync(*, client: Client, database: EmulatedDatabase, company: Company) -> None:
+    """Tag groups paired with the analytic plans and their tags made by the real tag sync, so the hourly
+    sync finds nothing to undo; the sandbox's own seeded tags are archived, as a bookkeeper would once
+    the Odoo-made ones exist."""
+    plans = [r.record_id for r in EmulatedRecord.objects.filter(database=database, model="account.analytic.plan")
+             .order_by("record_id")]
+    for plan_id, group in zip(plans, company.tag_groups.order_by("code")):
+        TagGroupPair.objects.create(client=client, odoo_plan_id=plan_id, odoo_plan_name=f"plan {plan_id}",
+                                    pleo_tag_group_id=str(group.uuid), pleo_tag_group_code=group.code,
+                                    pleo_tag_group_name=group.name)
+    tag_sync(client=client, triggered_by="demo set-up")
+    synced = AnalyticTagMapping.objects.filter(client=client).values_list("pleo_tag_id", flat=True)
+    Tag.objects.filter(group__company=company).exclude(uuid__in=list(synced)).update(archived=True)
