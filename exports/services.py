@@ -18,8 +18,8 @@ from datetime import date, timedelta, timezone as dt_timezone
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError
+from django.db.models import Q
 from django.utils import timezone
 
 from exports.booking import BookingContext, BookingRefused, CategoryTarget, MovePlan, SkipPlan, TaxTarget, booking_plan

@@ -1,6 +1,5 @@
 """Admin for clients and their connections. Thin: every change goes through integrations.services."""
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join

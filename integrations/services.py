@@ -15,7 +15,6 @@ from integrations.models import Client, OdooConnection, PleoConnection
 from integrations.odoo.client import OdooClient, OdooCredentials
 from integrations.odoo.errors import (
     OdooAuthenticationError,
-    OdooConnectionError,
     OdooError,
     OdooNotFoundError,
     OdooProtocolError,

@@ -6,7 +6,7 @@ import re
 
 from sandbox.odoo.engine import accounting, errors
 from sandbox.odoo.engine.env import Env, to_decimal
-from sandbox.odoo.engine.schema import DESCRIPTIONS, MODELS
+from sandbox.odoo.engine.schema import MODELS
 
 __all__ = ["dispatch", "SERVER_VERSIONS"]
 
