@@ -101,14 +101,16 @@ def client_export_lock(*, client: Client):
 
 # Booking context ---------------------------------------------------------------------------------
 
-def booking_context_build(*, client: Client, odoo: OdooClient) -> BookingContext:
-    """Everything the booking builder needs, from the client's mappings and three reads of Odoo."""
+def booking_context_build(*, client: Client, odoo: OdooClient, company: dict | None = None) -> BookingContext:
+    """Everything the booking builder needs, from the client's mappings and a few reads of Odoo.
+
+    `company` is the client's res.company row when the caller read it already (see _company_read).
+    """
     settings_row = BookingSettings.objects.filter(client=client).first()
     if settings_row is None:
         raise PortalError(f"{client} has no booking settings yet: set the accounts and journals first.",
                           extra={"failure_reason_type": "missing_configuration"})
-    company_id = client.odoo_connection.company_id
-    company = odoo.read("res.company", [company_id], ["currency_id"])[0]
+    company = company or _company_read(odoo, client)
     currencies = {c["name"]: c["id"] for c in odoo.search_read("res.currency", [["active", "=", True]], ["name"])}
     analytic_ids = frozenset(a["id"] for a in odoo.search_read("account.analytic.account", [], ["id"]))
     kinds = EXPORT_ITEM_TYPES
@@ -211,14 +213,15 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
         _, odoo = odoo_company_client_get(client=client)
         _count_calls(odoo.session, calls, "odoo")
         try:
-            context = booking_context_build(client=client, odoo=odoo)
+            company = _company_read(odoo, client)
+            context = booking_context_build(client=client, odoo=odoo, company=company)
         except PortalError as exc:
             if isinstance(exc, OdooError) and exc.should_retry:
                 raise
             _job_fail(pleo, job, str(exc), _job_failure_type(exc))
             raise
         state = _Job(run=run, client=client, odoo=odoo, pleo=pleo, context=context, batch_size=batch_size,
-                     lock_date=_lock_date(odoo, client), lock_date_policy=client.booking_settings.lock_date_policy)
+                     lock_date=_lock_date(company), lock_date_policy=client.booking_settings.lock_date_policy)
         updates = _items_export(state, items)
         _results_report(pleo=pleo, job_id=job["id"], updates=updates)
         failed = sum(1 for u in updates if u["status"] == "failed")
@@ -297,10 +300,14 @@ class _Booking:
     receipts: list = field(default_factory=list)  # DownloadedFile, fetched before anything is booked
 
 
-def _lock_date(odoo: OdooClient, client: Client) -> date | None:
-    """The last locked day of the client's Odoo company (Odoo 16/17: fiscal year and period lock dates)."""
-    company = odoo.read("res.company", [client.odoo_connection.company_id],
-                        ["fiscalyear_lock_date", "period_lock_date"])[0]
+def _company_read(odoo: OdooClient, client: Client) -> dict:
+    """The client's Odoo company: its currency and lock dates, read once per job."""
+    return odoo.read("res.company", [client.odoo_connection.company_id],
+                     ["currency_id", "fiscalyear_lock_date", "period_lock_date"])[0]
+
+
+def _lock_date(company: dict) -> date | None:
+    """The last locked day of the company (Odoo 16/17: fiscal year and period lock dates)."""
     dates = [date.fromisoformat(d) for d in (company.get("fiscalyear_lock_date"), company.get("period_lock_date")) if d]
     return max(dates) if dates else None
 
