@@ -26,7 +26,7 @@ from exports.booking import BookingContext, BookingRefused, CategoryTarget, Move
 from exports.choices import ExportRecordStatus, ExportRunStatus
 from exports.models import ExportAttempt, ExportLock, ExportRecord, ExportRun
 from integrations.errors import PortalError
-from integrations.models import Client
+from integrations.models import Client, OdooConnection, PleoConnection
 from integrations.odoo.client import OdooClient, to_decimal
 from integrations.odoo.errors import (
     OdooAuthenticationError,
@@ -40,7 +40,8 @@ from integrations.odoo.errors import (
 )
 from integrations.pleo import contract
 from integrations.pleo.client import PleoClient
-from integrations.pleo.errors import PleoConflictError, PleoError, PleoFileTooLargeError
+from integrations.pleo.errors import PleoAuthenticationError, PleoConflictError, PleoError, PleoFileTooLargeError
+from integrations.services import connection_failure_record, connection_success_record
 from mappings.choices import EXPORT_ITEM_TYPES
 from mappings.models import AnalyticTagMapping, BookingSettings, CategoryMapping, TaxMapping
 from mappings.selectors import kind_mode_for, odoo_company_client_get, pleo_company_client_get
@@ -177,11 +178,44 @@ def export_queue_poll(*, client_id: int, triggered_by: str = "schedule", batch_s
     client = Client.objects.select_related("odoo_connection", "pleo_connection").get(pk=client_id)
     if not client.is_active:
         return []
+    refused = _credentials_refused(client)
+    if refused:
+        logger.info("Export of client %s skipped: %s refused its credentials", client.pk, refused)
+        return []
     with client_export_lock(client=client):
         pleo_connection, pleo = pleo_company_client_get(client=client)
-        jobs = pleo.export_jobs(company_id=pleo_connection.company_id, statuses=contract.RESUMABLE_JOB_STATUSES)
-        return [export_job_process(client=client, job=job, pleo=pleo, triggered_by=triggered_by, batch_size=batch_size)
-                for job in jobs]
+        runs = []
+        try:
+            jobs = pleo.export_jobs(company_id=pleo_connection.company_id, statuses=contract.RESUMABLE_JOB_STATUSES)
+            waiting = sum(job.get("numberOfItems") or 0 for job in jobs)
+            _queue_waiting_record(pleo_connection, waiting)
+            for job in jobs:
+                runs.append(export_job_process(client=client, job=job, pleo=pleo, triggered_by=triggered_by,
+                                               batch_size=batch_size))
+                waiting -= job.get("numberOfItems") or 0
+                _queue_waiting_record(pleo_connection, max(waiting, 0))
+        except (OdooError, PleoError) as exc:
+            connection = pleo_connection if isinstance(exc, PleoError) else OdooConnection.objects.get(client=client)
+            connection_failure_record(connection=connection, reason=str(exc), credentials_refused=isinstance(
+                exc, (OdooAuthenticationError, PleoAuthenticationError)))
+            raise
+        connection_success_record(connection=pleo_connection)
+        if runs:
+            connection_success_record(connection=OdooConnection.objects.get(client=client))
+        return runs
+
+
+def _credentials_refused(client: Client) -> str:
+    """Which service refused the client's credentials, if one did: the schedule skips the client until fixed."""
+    if getattr(client, "odoo_connection", None) and client.odoo_connection.credentials_refused_at:
+        return "Odoo"
+    if getattr(client, "pleo_connection", None) and client.pleo_connection.credentials_refused_at:
+        return "Pleo"
+    return ""
+
+
+def _queue_waiting_record(connection: PleoConnection, waiting: int) -> None:
+    PleoConnection.objects.filter(pk=connection.pk).update(queue_waiting=waiting, queue_checked_at=timezone.now())
 
 
 @dataclass
@@ -216,7 +250,8 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
             company = _company_read(odoo, client)
             context = booking_context_build(client=client, odoo=odoo, company=company)
         except PortalError as exc:
-            if isinstance(exc, OdooError) and exc.should_retry:
+            # Odoo down or the key refused: the job stays open in Pleo and resumes once that is fixed.
+            if isinstance(exc, OdooError) and (exc.should_retry or isinstance(exc, OdooAuthenticationError)):
                 raise
             _job_fail(pleo, job, str(exc), _job_failure_type(exc))
             raise

@@ -12,6 +12,7 @@ __all__ = [
     "ClientOwnedQuerySet",
     "ClientOwnedModel",
     "Client",
+    "ConnectionHealth",
     "OdooConnection",
     "PleoConnection",
 ]
@@ -99,7 +100,28 @@ class Client(TimeStampedModel):
         return self.status == ClientStatus.ACTIVE
 
 
-class OdooConnection(ClientOwnedModel):
+class ConnectionHealth(models.Model):
+    """How a connection fared in its last Verify or export run, for the dashboard.
+
+    A refused login or API key marks the connection so the schedule skips the client until someone
+    enters new credentials or Verify passes, instead of knocking on the service every five minutes.
+    """
+
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True, editable=False)
+    last_failure = models.TextField(_("last failure"), blank=True, editable=False)
+    credentials_refused_at = models.DateTimeField(
+        _("credentials refused since"), null=True, blank=True, editable=False,
+        help_text=_("Exports of this client are skipped until new credentials are saved or Verify passes."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+HEALTH_FIELDS = ["failing_since", "last_failure", "credentials_refused_at"]
+
+
+class OdooConnection(ConnectionHealth, ClientOwnedModel):
     """How the portal reaches one client's Odoo: instance, database, integration user, company."""
 
     client = models.OneToOneField(
@@ -122,7 +144,7 @@ class OdooConnection(ClientOwnedModel):
     verification_passed = models.BooleanField(_("verification passed"), null=True, blank=True)
     check_report = models.JSONField(_("last check report"), default=dict, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["api_key", "check_report"])
+    history = HistoricalRecords(excluded_fields=HEALTH_FIELDS + ["api_key", "check_report"])
 
     class Meta:
         ordering = ["client__name"]
@@ -133,7 +155,7 @@ class OdooConnection(ClientOwnedModel):
         return f"Odoo of {self.client}"
 
 
-class PleoConnection(ClientOwnedModel):
+class PleoConnection(ConnectionHealth, ClientOwnedModel):
     """How the portal reaches one client's Pleo: API token and the chosen Pleo company."""
 
     client = models.OneToOneField(
@@ -151,8 +173,11 @@ class PleoConnection(ClientOwnedModel):
     verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
     verification_passed = models.BooleanField(_("verification passed"), null=True, blank=True)
     check_report = models.JSONField(_("last check report"), default=dict, blank=True, editable=False)
+    # Counted by each export poll: the dashboard cannot ask Pleo live for hundreds of clients.
+    queue_waiting = models.PositiveIntegerField(_("waiting in Pleo"), null=True, blank=True, editable=False)
+    queue_checked_at = models.DateTimeField(_("Pleo queue checked"), null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["api_token", "check_report"])
+    history = HistoricalRecords(excluded_fields=HEALTH_FIELDS + ["api_token", "check_report", "queue_waiting", "queue_checked_at"])
 
     class Meta:
         ordering = ["client__name"]

@@ -42,6 +42,8 @@ __all__ = [
     "odoo_connection_verify",
     "pleo_connection_verify",
     "odoo_company_choose",
+    "connection_failure_record",
+    "connection_success_record",
     "pleo_company_choose",
     "SUPPORTED_ODOO_VERSIONS",
     "PLEO_REQUIRED_SCOPES",
@@ -217,7 +219,9 @@ def pleo_connection_save(*, client: Client, data: dict, api_token: str = "") -> 
 def _verification_reset(connection, *, keep_company: bool) -> None:
     connection.verified_at = None
     connection.verification_passed = None
-    fields = ["verified_at", "verification_passed", "updated_at"]
+    # New credentials or a new target deserve a fresh try by the schedule.
+    connection.credentials_refused_at = None
+    fields = ["verified_at", "verification_passed", "credentials_refused_at", "updated_at"]
     if not keep_company:
         connection.company_id = None if isinstance(connection, OdooConnection) else ""
         connection.company_name = ""
@@ -575,3 +579,41 @@ def _report_store(connection, report: ConnectionCheck) -> None:
     connection.verified_at = timezone.now()
     connection.verification_passed = report.passed
     connection.save()
+    if report.passed:
+        connection_success_record(connection=connection)
+    else:
+        failed = report.failures[0]
+        connection_failure_record(
+            connection=connection, reason=f"Verify failed: {failed.detail} {failed.fix}".strip(),
+            credentials_refused=failed.key in CREDENTIAL_CHECKS,
+        )
+
+
+# The checks whose failure means the stored login, API key or token is refused.
+CREDENTIAL_CHECKS = frozenset({"login", "token"})
+
+
+# Health -----------------------------------------------------------------------------------------
+# Written with update() so a run every five minutes adds no connection history rows.
+
+def connection_failure_record(*, connection, reason: str, credentials_refused: bool = False) -> None:
+    """Note on the connection that it failed, since when and why, for the dashboard."""
+    now = timezone.now()
+    connection.failing_since = connection.failing_since or now
+    connection.last_failure = reason[:2000]
+    if credentials_refused:
+        connection.credentials_refused_at = connection.credentials_refused_at or now
+    type(connection).objects.filter(pk=connection.pk).update(
+        failing_since=connection.failing_since, last_failure=connection.last_failure,
+        credentials_refused_at=connection.credentials_refused_at,
+    )
+
+
+def connection_success_record(*, connection) -> None:
+    """The connection worked: clear what the dashboard showed against it."""
+    if not (connection.failing_since or connection.last_failure or connection.credentials_refused_at):
+        return
+    connection.failing_since, connection.last_failure, connection.credentials_refused_at = None, "", None
+    type(connection).objects.filter(pk=connection.pk).update(
+        failing_since=None, last_failure="", credentials_refused_at=None,
+    )
