@@ -169,6 +169,13 @@ PLEO_API_BASE_URL = env.str("PLEO_API_BASE_URL", default="https://external.pleo.
 PLEO_TIMEOUT_SECONDS = (env.float("PLEO_CONNECT_TIMEOUT", default=5.0), env.float("PLEO_READ_TIMEOUT", default=60.0))
 PLEO_MAX_RETRIES = env.int("PLEO_MAX_RETRIES", default=3)
 
+# Export history
+# Days the export history is kept before the daily purge removes settled records (0: forever). Ten years
+# by default, longer than the Dutch (7 years) and Danish (5 years) bookkeeping retention.
+EXPORT_HISTORY_RETENTION_DAYS = env.int("EXPORT_HISTORY_RETENTION_DAYS", default=3653)
+if EXPORT_HISTORY_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("EXPORT_HISTORY_RETENTION_DAYS must be 0 (keep forever) or a number of days.")
+
 # Sandboxes: the stand-ins for Pleo and Odoo, for tests, demo and benchmarks only.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 if SANDBOX_ENABLED:

@@ -14,6 +14,7 @@ from integrations.models import Client
 
 __all__ = [
     "SCHEDULE_PREFIXES",
+    "HISTORY_PURGE_SCHEDULE",
     "client_schedule_specs",
     "client_schedules_ensure",
     "client_schedules_ensure_task",
@@ -27,6 +28,7 @@ SCHEDULE_PREFIXES = (
     "mappings: sync analytic accounts to Pleo tags",
 )
 DEFAULT_POLL_MINUTES = 5
+HISTORY_PURGE_SCHEDULE = "exports: purge export history past its retention"
 
 
 def client_schedule_specs(*, client: Client) -> list[dict]:
@@ -72,8 +74,11 @@ def client_schedules_ensure_task(client_id: int) -> None:
 
 
 def schedules_ensure() -> int:
-    """Put every client's schedules in place and remove those of deleted clients; returns how many are in place."""
-    count = 0
+    """Put every client's schedules and the daily history purge in place and remove those of deleted clients;
+    returns how many are in place."""
+    Schedule.objects.update_or_create(name=HISTORY_PURGE_SCHEDULE, defaults={
+        "func": "exports.retention.export_history_purge", "schedule_type": Schedule.DAILY})
+    count = 1
     client_ids = set()
     for client in Client.objects.all():
         client_ids.add(client.pk)

@@ -3,7 +3,7 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from exports.schedules import client_schedules_ensure, schedules_ensure
+from exports.schedules import HISTORY_PURGE_SCHEDULE, client_schedules_ensure, schedules_ensure
 from integrations.services import clients_status_set
 from mappings.models import BookingSettings
 from mappings.services import booking_settings_update, client_schedules_refresh
@@ -21,10 +21,10 @@ def poll_of(client):
 
 @pytest.mark.django_db
 def test_each_client_gets_its_poll_and_sync_schedules_once(client_company):
-    assert schedules_ensure() == 3
-    assert schedules_ensure() == 3
+    assert schedules_ensure() == 4  # the client's three and the export history purge
+    assert schedules_ensure() == 4
     schedules = schedules_of(client_company)
-    assert Schedule.objects.count() == 3
+    assert Schedule.objects.count() == 4
     poll = poll_of(client_company)
     assert (poll.func, poll.kwargs, poll.schedule_type, poll.minutes, poll.repeats) == (
         "exports.tasks.export_queue_poll", f"client_id={client_company.pk}", Schedule.MINUTES, 5, -1)
@@ -40,8 +40,8 @@ def test_setup_schedules_command_puts_them_in_place_and_removes_deleted_clients(
     schedules_ensure()
     gone.delete()
     call_command("setup_schedules")
-    assert "3 schedule(s) in place" in capsys.readouterr().out
-    assert set(schedules_of(client_company)) == {s.name for s in Schedule.objects.all()}
+    assert "4 schedule(s) in place" in capsys.readouterr().out
+    assert set(schedules_of(client_company)) | {HISTORY_PURGE_SCHEDULE} == {s.name for s in Schedule.objects.all()}
 
 
 @pytest.mark.django_db
