@@ -282,9 +282,8 @@ class OdooClient:
                 self._log(call, response.status_code, attempt, elapsed_ms, retry=False)
                 return envelope.get("result")
             # 429: the proxy refused the request before Odoo saw it, so even a write may go again.
-            retry = isinstance(error, OdooRateLimitError) or (
-                reads_only and response.status_code in _GATEWAY_STATUSES
-            )
+            # A read also goes again after a gateway error or an answer that broke off on the way.
+            retry = isinstance(error, OdooRateLimitError) or (reads_only and error.should_retry)
             wait = None
             if retry and attempt <= self.max_retries:
                 wait = self._backoff(attempt)
@@ -355,9 +354,25 @@ class OdooClient:
             )
         if status >= 500:
             return OdooServerError(f"Odoo at {self.url} failed with HTTP {status}.", **common)
+        body = _describe_body(response)
+        if status == 200 and body == "an HTML page":
+            # A login page, a proxy's error page or a website at that address, sent with 200 OK.
+            return OdooProtocolError(
+                f"Odoo at {self.url} answered with a web page instead of JSON-RPC: check the URL and database "
+                "name.",
+                **common,
+            )
+        if status == 200 and body == "JSON that is cut off or malformed":
+            # The answer broke off on the way (a dropped connection, a proxy's size limit): Odoo may have
+            # done the work, so it is a connection failure the caller settles like a time-out.
+            return OdooConnectionError(
+                f"Odoo at {self.url} sent an answer that is cut off or is not valid JSON"
+                f"{_maybe_reached(common, changes_data)}",
+                **common,
+            )
         return OdooProtocolError(
             f"The server at {self.url} did not answer like Odoo's external API "
-            f"(HTTP {status}, {_describe_body(response)}). Check the Odoo URL.",
+            f"(HTTP {status}, {body}). Check the Odoo URL.",
             **common,
         )
 
@@ -529,9 +544,21 @@ def _describe_body(response: requests.Response) -> str:
     content_type = response.headers.get("Content-Type", "")
     if "html" in content_type.lower() or response.text.lstrip()[:1] == "<":
         return "an HTML page"
-    if "json" in content_type.lower():
-        return "JSON that is not a JSON-RPC answer"
-    return f"a {content_type or 'non-JSON'} answer"
+    try:
+        response.json()
+    except ValueError:
+        if "json" in content_type.lower() or response.text.lstrip()[:1] in ("{", "["):
+            return "JSON that is cut off or malformed"
+        return f"a {content_type or 'non-JSON'} answer"
+    return "JSON that is not a JSON-RPC answer"
+
+
+def _maybe_reached(common: dict, changes_data: bool) -> str:
+    """The end of a sentence about an answer Odoo may have sent after making a change."""
+    if not changes_data:
+        return "."
+    common["extra"]["may_have_reached_odoo"] = True
+    return ". Odoo may still have made the change: check before sending it again."
 
 
 def _extra(call: dict) -> dict:

@@ -424,14 +424,30 @@ class PleoClient:
         return delay / 2 + random.uniform(0, delay / 2)
 
     def _json(self, response: requests.Response):
+        """The parsed body; an answer that is not JSON raises a PleoError with a plain sentence (never the
+        decoder's traceback, never the body, which may echo the request)."""
         try:
             return response.json()
         except ValueError:
+            pass
+        common = {"status": response.status_code, "request_id": _request_id(response)}
+        text = response.text.lstrip()
+        if "html" in response.headers.get("Content-Type", "").lower() or text[:1] == "<":
             raise PleoServerError(
-                f"Pleo answered with something that is not JSON (HTTP {response.status_code}).",
-                status=response.status_code,
-                request_id=_request_id(response),
+                f"Pleo answered with a web page instead of JSON (HTTP {response.status_code}): check the Pleo API "
+                "address on the Pleo connection, or try again later if Pleo is under maintenance.",
+                **common,
             ) from None
+        if text[:1] in ("{", "["):
+            # Cut off on the way (a dropped connection or a proxy's limit): worth another try later.
+            raise PleoConnectionError(
+                f"Pleo's answer broke off before it was complete (HTTP {response.status_code}); the portal will "
+                "try again later.",
+                **common,
+            ) from None
+        raise PleoServerError(
+            f"Pleo answered with something that is not JSON (HTTP {response.status_code}).", **common
+        ) from None
 
     def _data(self, response: requests.Response):
         """The `data` of a `{"data": ...}` envelope (§2)."""

@@ -320,7 +320,7 @@ def test_each_error_status_maps_to_what_the_caller_does_next(rsps, make_client, 
 def test_a_success_answer_that_is_not_json_is_a_server_error(rsps, client):
     rsps.get(f"{BASE_URL}/v1/introspect", body="<html>maintenance</html>", content_type="text/html")
 
-    with pytest.raises(PleoServerError, match="not JSON"):
+    with pytest.raises(PleoServerError, match="web page instead of JSON"):
         client.introspect()
 
 
