@@ -20,6 +20,8 @@ commented where it is made):
   tax lines to Pleo's VAT and the counter line to Pleo's total (recordings 82-86).
 - Directions come from `type`/`subType` (contract.export_item_direction), never from a sign (§13 Q2).
 """
+import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -36,6 +38,8 @@ from integrations.pleo.contract import (
 )
 from integrations.pleo.errors import PleoServerError
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "CategoryTarget",
     "TaxTarget",
@@ -48,6 +52,10 @@ __all__ = [
     "booking_plan",
     "item_booking_date",
     "item_reference",
+    "item_record_facts",
+    "export_items_for_entries",
+    "clean_text",
+    "BOOKABLE_YEARS",
     "TYPE_LABELS",
     "BILLABLE_TYPES",
     "REFUND_LIKE_TYPES",
@@ -149,7 +157,8 @@ class BookingRefused(PortalError):
     def __init__(self, message: str, failure_reason_type: str, extra: dict | None = None):
         if failure_reason_type not in ITEM_FAILURE_REASON_TYPES:
             raise ValueError(f"{failure_reason_type!r} is not a Pleo item failure reason type.")
-        super().__init__(message, extra)
+        # Reasons quote Pleo's text (category and tag names): cleaned, so a NUL cannot reach PostgreSQL.
+        super().__init__(clean_text(message, REASON_MAX), extra)
         self.failure_reason_type = failure_reason_type
 
 
@@ -207,6 +216,162 @@ _SETTING_NAMES = {
 _FOLLOW_PLEO_METHODS = {"journal": "entry", "none": "entry", "accounts_payable": "bill", None: "entry"}
 
 
+# Text Pleo's users typed goes to Odoo cleaned: PostgreSQL (Odoo's and ours) refuses NUL, and other control
+# characters (escape codes, carriage returns) garble Odoo's lists. Odoo's char fields have no size limit, but a
+# label of thousands of characters makes the journal unreadable, so labels are cut; the export record keeps
+# Pleo's text whole in its pleo_payload.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+LABEL_MAX = 256  # a journal item's label
+NAME_MAX = 128  # a contact's name, a payment reference
+NARRATION_MAX = 4000  # the move's internal note
+REASON_MAX = 1000  # what Pleo keeps of a failure reason (pleo-api §5.3 step 7)
+# The contract's `date` has no range and Odoo takes any year, but an expense dated before Pleo existed or
+# generations ahead is a typing or system error: booked, it would sit in a period nobody looks at (or be moved
+# to the first open day by the lock-date policy, hiding the error). Such items are refused with the date named.
+BOOKABLE_YEARS = range(2000, 2100)
+# Amounts travel to Odoo as JSON numbers (doubles), which carry 15 significant digits exactly; an amount with
+# more digits in the currency's smallest unit would be booked rounded, and no real expense is that large.
+_MAX_MINOR_UNITS = 10**15
+# Where the contract has an object or a list, a payload with anything else is refused naming the field, instead
+# of failing on it somewhere in the middle of the booking.
+_OBJECT_FIELDS = ("amount", "supplier", "vendor", "user", "team", "additionalInformation", "bookkeeping", "_links")
+_TEXT_FIELDS = {"": ("accountingEntryId", "type", "subType", "date", "note"),
+                "supplier": ("name", "taxIdentifier", "country", "code"),
+                "vendor": ("name", "taxRegistrationNumber", "country", "code"),
+                "user": ("name", "code")}
+_LINE_OBJECT_FIELDS = ("lineAmount", "netAmount", "tax", "account")
+# NUL cannot be stored in PostgreSQL text or jsonb; the kept payload shows it as the symbol for NUL.
+_NUL_SYMBOL = "\u2400"
+
+
+def clean_text(value, limit: int) -> str:
+    """`value` as one line of text without control characters, at most `limit` characters (cut with "…")."""
+    text = " ".join(_CONTROL_CHARACTERS.sub(" ", str(value)).split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _kind_of(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "an object" if isinstance(value, dict) else "something else"
+
+
+def _wrong_type(field: str, value, expected: str) -> BookingRefused:
+    return BookingRefused(f"Pleo sent the field “{field}” as {_kind_of(value)} where the contract has {expected}; "
+                          "the expense was not booked.", "validation_failure")
+
+
+def _shape_check(item) -> None:
+    """Refuse, naming the field, a payload whose objects, lists and texts are not of the contract's types."""
+    if not isinstance(item, dict):
+        raise BookingRefused("Pleo sent this export item as something other than an object; it was not booked.",
+                             "validation_failure")
+    for name in _OBJECT_FIELDS:
+        if item.get(name) is not None and not isinstance(item[name], dict):
+            raise _wrong_type(name, item[name], "an object")
+    for parent, names in _TEXT_FIELDS.items():
+        record = (item.get(parent) or {}) if parent else item
+        for name in names:
+            if record.get(name) is not None and not isinstance(record[name], str):
+                raise _wrong_type(f"{parent}.{name}" if parent else name, record[name], "text")
+    for name in ("accountingEntryLines", "files"):
+        if item.get(name) is not None and not isinstance(item[name], list):
+            raise _wrong_type(name, item[name], "a list")
+    for n, file in enumerate(item.get("files") or []):
+        if file is None:
+            continue  # the contract's file entries are nullable
+        if not isinstance(file, dict) or not isinstance(file.get("url"), str):
+            raise _wrong_type(f"files[{n}]", file, "an object with a url")
+        if file.get("type") is not None and not isinstance(file["type"], str):
+            raise _wrong_type(f"files[{n}].type", file["type"], "text")
+        if file.get("size") is not None and (isinstance(file["size"], bool) or not isinstance(file["size"], int)):
+            raise _wrong_type(f"files[{n}].size", file["size"], "a whole number")
+    for n, line in enumerate(item.get("accountingEntryLines") or []):
+        if not isinstance(line, dict):
+            raise _wrong_type(f"accountingEntryLines[{n}]", line, "an object")
+        for name in _LINE_OBJECT_FIELDS:
+            if line.get(name) is not None and not isinstance(line[name], dict):
+                raise _wrong_type(f"accountingEntryLines[{n}].{name}", line[name], "an object")
+        if line.get("tags") is not None and not (isinstance(line["tags"], list)
+                                                 and all(isinstance(tag, dict) for tag in line["tags"])):
+            raise _wrong_type(f"accountingEntryLines[{n}].tags", line["tags"], "a list of tags")
+    info = item.get("additionalInformation") or {}
+    if info.get("invoiceInformation") is not None and not isinstance(info["invoiceInformation"], dict):
+        raise _wrong_type("additionalInformation.invoiceInformation", info["invoiceInformation"], "an object")
+    for name in ("attendees", "reconciledEntries"):
+        if info.get(name) is not None and not isinstance(info[name], list):
+            raise _wrong_type(f"additionalInformation.{name}", info[name], "a list")
+
+
+def export_items_for_entries(items: list, entry_ids: list[str]) -> list[dict]:
+    """The export item of each open entry of a job, in the job's order.
+
+    An entry Pleo sent no readable item for (none at all, or one without its accountingEntryId) gets a bare
+    `{"accountingEntryId": id}`, which `booking_plan` refuses with a reason, so the entry is reported to Pleo as
+    failed instead of staying in the job. Items of other entries, and second copies, are left out."""
+    by_id = {}
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("accountingEntryId"), str):
+            by_id.setdefault(item["accountingEntryId"], item)
+    return [by_id.get(entry_id) or {"accountingEntryId": entry_id} for entry_id in entry_ids]
+
+
+def _storable(value):
+    """`value` with every NUL (in keys and texts) replaced by the symbol for NUL, for a JSON field."""
+    if isinstance(value, str):
+        return value.replace("\x00", _NUL_SYMBOL)
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _fact_amount(money) -> Decimal | None:
+    try:
+        amount = money_to_decimal(money) if isinstance(money, dict) else None
+    except PleoServerError:
+        return None
+    # The record's column holds 18 digits with 3 decimals; an amount that does not fit is left blank.
+    return amount if amount is not None and abs(amount) < 10**15 else None
+
+
+def item_record_facts(item: dict) -> dict:
+    """What the export record shows of an item, and the payload it keeps.
+
+    Read leniently, because every item gets its record, also one `booking_plan` refuses: a fact that does not
+    fit its column is left blank or cleaned, and nothing here raises."""
+    shaped = isinstance(item, dict)
+    original, item = item, item if shaped else {}
+
+    def obj(value) -> dict:
+        return value if isinstance(value, dict) else {}
+
+    amount = obj(obj(item.get("amount")).get("inWalletCurrency"))
+    vat = Decimal(0)
+    for line in item.get("accountingEntryLines") if isinstance(item.get("accountingEntryLines"), list) else []:
+        vat += _fact_amount(obj(obj(obj(line).get("tax")).get("amount")).get("inWalletCurrency")) or 0
+    supplier = obj(item.get("supplier")).get("name") or obj(item.get("vendor")).get("name") or ""
+    currency = amount.get("currency")
+    return {
+        "kind": clean_text(item.get("type") or "", 40),
+        "entry_date": item_booking_date(item),
+        "supplier": clean_text(supplier, 300),
+        "spender": clean_text(obj(item.get("user")).get("name") or "", 300),
+        "description": clean_text(item.get("note") or "", 10_000),
+        "amount": _fact_amount(amount),
+        "currency": currency if isinstance(currency, str) and len(currency) == 3 else "",
+        "vat_amount": vat if abs(vat) < 10**15 else None,
+        "pleo_payload": _storable(item) if shaped else {"unreadable": clean_text(original, 1000)},
+    }
+
+
 # --------------------------------------------------------------------------------------------- helpers
 
 
@@ -229,11 +394,22 @@ def item_booking_date(item: dict) -> date | None:
             return None
 
 
+def _bookable_date(raw, what: str, field: str) -> date | None:
+    """A date of the item (None when missing or unreadable), refused when outside BOOKABLE_YEARS."""
+    found = item_booking_date({"date": raw})
+    if found is not None and found.year not in BOOKABLE_YEARS:
+        raise BookingRefused(
+            f"Pleo dates {what} {found.isoformat()} (field “{field}”); the portal books dates from "
+            f"{BOOKABLE_YEARS.start} to {BOOKABLE_YEARS.stop - 1} only and takes this one for a mistake. Correct "
+            "the date in Pleo and export again.", "validation_failure")
+    return found
+
+
 def item_reference(item: dict) -> str:
     """Odoo `ref` of the item's record: Pleo's reconciliation id (the docs map it to the reference) and the
     accounting entry id (unique per entry), e.g. "PLEO-1000042-6f0e…". Only these two stable ids go in, so
     the same entry always gets the same reference and the pipeline can find what an earlier run booked."""
-    reconciliation_id = str((item.get("additionalInformation") or {}).get("reconciliationId") or "").strip()
+    reconciliation_id = clean_text((item.get("additionalInformation") or {}).get("reconciliationId") or "", 64)
     entry_id = str(item.get("accountingEntryId") or "")
     return f"PLEO-{reconciliation_id}-{entry_id}" if reconciliation_id else f"PLEO-{entry_id}"
 
@@ -243,13 +419,20 @@ def _round(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), rounding=ROUND_HALF_UP)
 
 
-def _money(money: dict | None, what: str) -> tuple[Decimal, str]:
+def _money(money: dict | None, what: str, field: str) -> tuple[Decimal, str]:
+    """A MoneyModel as (amount, currency); refused, naming Pleo's field, when it is missing or absurd."""
     if not isinstance(money, dict):
-        raise BookingRefused(f"Pleo sent no {what}; the expense cannot be booked.", "validation_failure")
+        raise BookingRefused(f"Pleo sent no {what} (field “{field}”); the expense cannot be booked.",
+                             "validation_failure")
     try:
-        return money_to_decimal(money), str(money.get("currency") or "")
+        amount = money_to_decimal(money)
     except PleoServerError as exc:
-        raise BookingRefused(str(exc), "validation_failure") from None
+        raise BookingRefused(f"{exc} (field “{field}”)", "validation_failure") from None
+    currency = money["currency"]
+    if abs(amount).scaleb(currency_decimals(currency)) >= _MAX_MINOR_UNITS:
+        raise BookingRefused(f"Pleo sent {amount} {currency} as the {what} (field “{field}”): more than Odoo can "
+                             "store to the cent, so it is taken for an error and not booked.", "validation_failure")
+    return amount, currency
 
 
 def _category_name(account: dict) -> str:
@@ -308,7 +491,7 @@ class _Amounts:
 def _amounts(item: dict, context: BookingContext, label: str, *, refund_like: bool, taxed: bool) -> _Amounts:
     """Read and check Pleo's figures: currency, sign, zero, and lines adding up to the amount."""
     amount = item.get("amount") or {}
-    total_w, wallet = _money(amount.get("inWalletCurrency"), "amount in the wallet currency")
+    total_w, wallet = _money(amount.get("inWalletCurrency"), "amount in the wallet currency", "amount.inWalletCurrency")
     if wallet != context.company_currency:
         # Multi-currency wallets need one Wallet account per currency and a rate policy: a later feature.
         raise BookingRefused(
@@ -317,7 +500,8 @@ def _amounts(item: dict, context: BookingContext, label: str, *, refund_like: bo
             "validation_failure",
         )
     if amount.get("inSupplierCurrency"):
-        total_s, supplier = _money(amount["inSupplierCurrency"], "amount in the supplier's currency")
+        total_s, supplier = _money(amount["inSupplierCurrency"], "amount in the supplier's currency",
+                                   "amount.inSupplierCurrency")
     else:
         total_s, supplier = total_w, wallet
     if total_w == 0:
@@ -330,10 +514,13 @@ def _amounts(item: dict, context: BookingContext, label: str, *, refund_like: bo
             "and reversed reimbursements or payments may be negative.", "validation_failure")
     raw_lines = item.get("accountingEntryLines") or []
     if not raw_lines:
-        raise BookingRefused(f"This {label} has no lines in Pleo; there is nothing to book.", "validation_failure")
+        raise BookingRefused(f"This {label} has no lines in Pleo (field “accountingEntryLines”); there is nothing "
+                             "to book.", "validation_failure")
     lines, sum_w = [], Decimal(0)
-    for raw in raw_lines:
-        paid_w, line_wallet = _money((raw.get("lineAmount") or {}).get("inWalletCurrency"), "line amount")
+    for n, raw in enumerate(raw_lines):
+        field = f"accountingEntryLines[{n}]"
+        paid_w, line_wallet = _money((raw.get("lineAmount") or {}).get("inWalletCurrency"), "line amount",
+                                     f"{field}.lineAmount.inWalletCurrency")
         if line_wallet != wallet:
             raise BookingRefused(f"A line of this {label} is in {line_wallet}, the expense in {wallet}; "
                                  "the portal does not guess which is right.", "validation_failure")
@@ -342,12 +529,14 @@ def _amounts(item: dict, context: BookingContext, label: str, *, refund_like: bo
             raise BookingRefused(f"The lines of this {label} mix positive and negative amounts; "
                                  "the portal does not guess which way the money went.", "validation_failure")
         supplier_money = (raw.get("lineAmount") or {}).get("inSupplierCurrency")
-        paid_s = _money(supplier_money, "line amount")[0] if supplier_money else paid_w
+        paid_s = _money(supplier_money, "line amount", f"{field}.lineAmount.inSupplierCurrency")[0] \
+            if supplier_money else paid_w
         tax = raw.get("tax") if taxed else None
         vat_w = vat_s = Decimal(0)
         tax_type = None
         if raw.get("tax") and not taxed:
-            vat = _money((raw["tax"].get("amount") or {}).get("inWalletCurrency"), "VAT amount")[0]
+            vat = _money((raw["tax"].get("amount") or {}).get("inWalletCurrency"), "VAT amount",
+                         f"{field}.tax.amount.inWalletCurrency")[0]
             if vat:
                 # A payment or transfer carries no VAT; booking it would count the purchase's VAT twice.
                 raise BookingRefused(f"Pleo sent VAT ({vat} {wallet}) on a {label}, which moves money and "
@@ -355,14 +544,18 @@ def _amounts(item: dict, context: BookingContext, label: str, *, refund_like: bo
         if tax:
             tax_type = tax.get("type")
             if tax_type not in ("inclusive", "exclusive", "reverse"):
-                raise BookingRefused(f"Pleo sent a tax of unknown type {tax_type!r}.", "validation_failure")
-            vat_w = _money((tax.get("amount") or {}).get("inWalletCurrency"), "VAT amount")[0]
+                raise BookingRefused(f"Pleo sent a tax of unknown type {tax_type!r} (field “{field}.tax.type”).",
+                                     "validation_failure")
+            vat_w = _money((tax.get("amount") or {}).get("inWalletCurrency"), "VAT amount",
+                           f"{field}.tax.amount.inWalletCurrency")[0]
             supplier_vat = (tax.get("amount") or {}).get("inSupplierCurrency")
-            vat_s = _money(supplier_vat, "VAT amount")[0] if supplier_vat else vat_w
+            vat_s = _money(supplier_vat, "VAT amount", f"{field}.tax.amount.inSupplierCurrency")[0] \
+                if supplier_vat else vat_w
             if tax_type == "reverse":
                 # §13 Q1: for reverse charge netAmount must be the amount paid (VAT due on top, not paid);
                 # if Pleo's figures say otherwise the reading is wrong and nothing is booked on a guess.
-                net_w = _money((raw.get("netAmount") or {}).get("inWalletCurrency"), "net amount")[0]
+                net_w = _money((raw.get("netAmount") or {}).get("inWalletCurrency"), "net amount",
+                               f"{field}.netAmount.inWalletCurrency")[0]
                 if net_w != paid_w:
                     raise BookingRefused(
                         f"A reverse-charge line of this {label} has line amount {paid_w} {wallet} but net amount "
@@ -375,8 +568,8 @@ def _amounts(item: dict, context: BookingContext, label: str, *, refund_like: bo
                                  "validation_failure")
     if sum_w != total_w:
         raise BookingRefused(
-            f"The lines of this {label} add up to {sum_w} {wallet} but its amount is {total_w} {wallet}; "
-            "it was not booked.", "validation_failure")
+            f"The lines of this {label} add up to {sum_w} {wallet} but its amount is {total_w} {wallet} (fields "
+            "“accountingEntryLines[].lineAmount” and “amount”); it was not booked.", "validation_failure")
     return _Amounts(wallet, supplier, abs(total_w), abs(total_s), tuple(lines))
 
 
@@ -483,22 +676,39 @@ def _booking_kind(item: dict, item_type: str, context: BookingContext, label: st
 
 def booking_plan(item: dict, context: BookingContext) -> MovePlan | SkipPlan:
     """The Odoo record to create for one Pleo export item (§6), or why it is skipped. Raises BookingRefused."""
+    _shape_check(item)
+    if list(item) == ["accountingEntryId"]:  # the stand-in of export_items_for_entries
+        raise BookingRefused("Pleo listed this expense in the export job but sent no export item with its "
+                             "accountingEntryId; it was not booked. Export it again from Pleo.", "validation_failure")
+    try:
+        return _plan(item, context)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError, ArithmeticError):
+        # A shape no check above foresaw fails this item with a reason, never the whole job.
+        logger.exception("Export item %s could not be read", clean_text(item.get("accountingEntryId"), 40))
+        raise BookingRefused("Pleo sent this expense in a shape the portal cannot read; it was not booked. The "
+                             "details are in the portal's log.", "unexpected_failure") from None
+
+
+def _plan(item: dict, context: BookingContext) -> MovePlan | SkipPlan:
+    if not item.get("type"):
+        raise BookingRefused("Pleo sent this expense without its type (field “type”).", "validation_failure")
     try:
         direction = export_item_direction(item)
     except PleoServerError as exc:
-        raise BookingRefused(str(exc), "validation_failure") from None
+        raise BookingRefused(f"{exc} (field “type”)", "validation_failure") from None
     item_type = item["type"]
     label = TYPE_LABELS[item_type]
     entry_id = str(item.get("accountingEntryId") or "")
     if not entry_id:
-        raise BookingRefused(f"Pleo sent a {label} without an accounting entry id.", "validation_failure")
+        raise BookingRefused(f"Pleo sent a {label} without an accounting entry id (field “accountingEntryId”).",
+                             "validation_failure")
     kind = _booking_kind(item, item_type, context, label)
     if kind == "skip":
         return SkipPlan(entry_id, item_type, f"{label[0].upper()}{label[1:]}s are not exported for this client "
                                              "(booked from the bank statement).")
-    booked_on = item_booking_date(item)
+    booked_on = _bookable_date(item.get("date"), f"this {label}", "date")
     if booked_on is None:
-        raise BookingRefused(f"Pleo sent this {label} without a readable date ({item.get('date')!r}).",
+        raise BookingRefused(f"Pleo sent this {label} without a readable date ({item.get('date')!r}, field “date”).",
                              "validation_failure")
     refund_like = item_type in REFUND_LIKE_TYPES or optional_enum(item, "subType") in _REFUND_LIKE_SUB_TYPES
     taxed = item_type in _CATEGORY_TYPES
@@ -529,8 +739,8 @@ class _Builder:
         # §6.4 data mapping: description <- supplier.name + user.name + note.
         parts = [(self.item.get("supplier") or {}).get("name") or (self.item.get("vendor") or {}).get("name"),
                  (self.item.get("user") or {}).get("name"), self.item.get("note")]
-        text = " · ".join(str(p).strip() for p in parts if p and str(p).strip())
-        return text or f"Pleo {self.label}"  # Odoo needs a label on every line
+        text = " · ".join(clean_text(p, LABEL_MAX) for p in parts if p and clean_text(p, LABEL_MAX))
+        return clean_text(text, LABEL_MAX) or f"Pleo {self.label}"  # Odoo needs a label on every line
 
     def narration(self) -> str:
         info = self.item.get("additionalInformation") or {}
@@ -545,7 +755,7 @@ class _Builder:
         link = ((self.item.get("_links") or {}).get("web") or {}).get("exportItem")
         if link:
             parts.append(f"Pleo: {link}")
-        return "\n".join(parts)
+        return "\n".join(clean_text(part, NARRATION_MAX) for part in parts)[:NARRATION_MAX]
 
     def vat(self) -> Decimal:
         return _round(sum((line.vat_w for line in self.amounts.lines), Decimal(0)), self.company_currency)
@@ -556,34 +766,36 @@ class _Builder:
     def files(self) -> tuple[dict, ...]:
         if not self.context.receipts.get(self.item_type):
             return ()
-        return tuple(dict(f) for f in (self.item.get("files") or []))
+        return tuple(dict(f) for f in (self.item.get("files") or []) if f is not None)
 
     def supplier_need(self, role_if_no_vendor: Literal["supplier", "vendor"] = "supplier") -> PartnerNeed | None:
         vendor, supplier = self.item.get("vendor") or {}, self.item.get("supplier") or {}
-        if vendor.get("name"):
+        if clean_text(vendor.get("name") or "", NAME_MAX):
             vat = vendor.get("taxRegistrationNumber") or supplier.get("taxIdentifier") or ""
-            return PartnerNeed("vendor", str(vendor["name"]).strip(), str(vat).strip(),
-                               str(vendor.get("country") or supplier.get("country") or ""),
-                               str(vendor.get("code") or supplier.get("code") or ""))
-        name, vat = str(supplier.get("name") or "").strip(), str(supplier.get("taxIdentifier") or "").strip()
+            return PartnerNeed("vendor", clean_text(vendor["name"], NAME_MAX), clean_text(vat, NAME_MAX),
+                               clean_text(vendor.get("country") or supplier.get("country") or "", NAME_MAX),
+                               clean_text(vendor.get("code") or supplier.get("code") or "", NAME_MAX))
+        name = clean_text(supplier.get("name") or "", NAME_MAX)
+        vat = clean_text(supplier.get("taxIdentifier") or "", NAME_MAX)
         if not name and not vat:
             return None
         # A supplier known only by its VAT number is still findable; its VAT number stands in for the name.
-        return PartnerNeed(role_if_no_vendor, name or vat, vat, str(supplier.get("country") or ""),
-                           str(supplier.get("code") or ""))
+        return PartnerNeed(role_if_no_vendor, name or vat, vat, clean_text(supplier.get("country") or "", NAME_MAX),
+                           clean_text(supplier.get("code") or "", NAME_MAX))
 
     def employee_need(self) -> PartnerNeed:
         user = self.item.get("user") or {}
-        if not str(user.get("name") or "").strip():
+        name = clean_text(user.get("name") or "", NAME_MAX)
+        if not name:
             raise BookingRefused(f"Pleo sent this {self.label} without the employee it concerns; the portal cannot "
                                  "say whom the company owes.", "vendor_unknown")
-        return PartnerNeed("employee", str(user["name"]).strip(), code=str(user.get("code") or ""))
+        return PartnerNeed("employee", name, code=clean_text(user.get("code") or "", NAME_MAX))
 
     def head(self) -> str:
         supplier = (self.item.get("supplier") or {}).get("name") or (self.item.get("vendor") or {}).get("name") \
             or (self.item.get("user") or {}).get("name") or ""
         text = f"{self.booked_on.isoformat()} {self.label}"
-        text += f" · {supplier}" if supplier else ""
+        text += f" · {clean_text(supplier, NAME_MAX)}" if supplier else ""
         text += f" · {self.amounts.total_w} {self.company_currency}"
         if self.amounts.supplier_currency != self.company_currency:
             text += f" ({self.amounts.total_s} {self.amounts.supplier_currency})"
@@ -673,7 +885,8 @@ class _Builder:
         for line in self.amounts.lines:
             category = _category(line, self.context, self.label)
             distribution = _distribution(line, self.context)
-            name = description + (f" ({(line.pleo.get('account') or {}).get('name')})" if several else "")
+            name = clean_text(description + (f" ({(line.pleo.get('account') or {}).get('name')})" if several else ""),
+                              LABEL_MAX)
             tax_ids = (line.tax.odoo_tax_id,) if line.tax else ()
             net = _round(line.net_w, self.company_currency)
             if line.tax and not line.tax.reverse:
@@ -741,7 +954,8 @@ class _Builder:
         for line in self.amounts.lines:
             category = _category(line, context, self.label)
             distribution = _distribution(line, context)
-            name = description + (f" ({(line.pleo.get('account') or {}).get('name')})" if several else "")
+            name = clean_text(description + (f" ({(line.pleo.get('account') or {}).get('name')})" if several else ""),
+                              LABEL_MAX)
             if foreign:
                 # A bill is booked in the company currency at the amount Pleo settled: Odoo converts a
                 # foreign-currency bill at its own rate, so its total (and the Wallet payment's match) would
@@ -765,14 +979,16 @@ class _Builder:
         # A refund of a purchase is a vendor credit note; amounts stay positive, Odoo turns the signs.
         move_type = "in_refund" if self.direction == "in" else "in_invoice"
         invoice = (self.item.get("additionalInformation") or {}).get("invoiceInformation") or {}
-        invoice_date = item_booking_date({"date": invoice.get("invoiceDate")}) or self.booked_on
+        invoice_date = _bookable_date(invoice.get("invoiceDate"), "the supplier's invoice",
+                                      "additionalInformation.invoiceInformation.invoiceDate") or self.booked_on
         values = {"move_type": move_type, "journal_id": journal_id, "date": self.booked_on.isoformat(),
                   "invoice_date": invoice_date.isoformat(), "ref": item_reference(self.item),
                   "invoice_line_ids": invoice_lines}
         if invoice.get("invoiceNumber"):
             # `ref` is the exactly-once key, so the supplier's invoice number goes to the payment reference.
-            values["payment_reference"] = str(invoice["invoiceNumber"])
-        due = item_booking_date({"date": invoice.get("dueDate")})
+            values["payment_reference"] = clean_text(invoice["invoiceNumber"], NAME_MAX)
+        due = _bookable_date(invoice.get("dueDate"), "the invoice's due date",
+                             "additionalInformation.invoiceInformation.dueDate")
         if due is not None and payment is None:
             values["invoice_date_due"] = due.isoformat()
         narration = self.narration()

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from exports.booking import BookingContext, BookingRefused, CategoryTarget, MovePlan, SkipPlan, TaxTarget, booking_plan
+from exports.booking import export_items_for_entries, item_record_facts
 from exports.choices import ExportRecordStatus, ExportRunStatus
 from exports.models import ExportAttempt, ExportLock, ExportRecord, ExportRun
 from integrations.errors import PortalError
@@ -241,8 +242,8 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
         if contract.job_needs_started_event(job):
             pleo.export_job_event_send(job_id=job["id"], event="started")
         control = pleo.export_job_items(job["id"])
-        open_ids = {c["accountingEntryId"] for c in control if c["status"] in ("pending", "in_progress")}
-        items = [item for item in pleo.export_items(job["id"]) if item["accountingEntryId"] in open_ids]
+        open_ids = [c.get("accountingEntryId") for c in control if c.get("status") in ("pending", "in_progress")]
+        items = export_items_for_entries(pleo.export_items(job["id"]), [i for i in open_ids if isinstance(i, str)])
         run.item_count = len(items)
         _, odoo = odoo_company_client_get(client=client)
         _count_calls(odoo.session, calls, "odoo")
@@ -385,27 +386,7 @@ def _records_prepare(*, run, client, items) -> dict[str, ExportRecord]:
 
 def _record_facts(item: dict) -> dict:
     """The bookkeeper-readable facts of a Pleo item, copied as text for the auditor."""
-    amount = item.get("amount", {}).get("inWalletCurrency") or {}
-    supplier = (item.get("supplier") or {}).get("name") or (item.get("vendor") or {}).get("name") or ""
-    vat = sum((contract.money_to_decimal(line["tax"]["amount"]["inWalletCurrency"])
-               for line in item.get("accountingEntryLines", []) if line.get("tax")), Decimal(0))
-    return {
-        "kind": item.get("type", ""),
-        "entry_date": _item_date(item),
-        "supplier": supplier[:300],
-        "spender": ((item.get("user") or {}).get("name") or "")[:300],
-        "description": item.get("note") or "",
-        "amount": contract.money_to_decimal(amount) if amount else None,
-        "currency": amount.get("currency", ""),
-        "vat_amount": vat,
-        "pleo_payload": item,
-    }
-
-
-def _item_date(item: dict) -> date | None:
-    from exports.booking import item_booking_date
-
-    return item_booking_date(item)
+    return item_record_facts(item)
 
 
 def _attempt(record: ExportRecord, run: ExportRun, outcome: str, message: str) -> None:
@@ -939,6 +920,9 @@ def _receipt_download(pleo: PleoClient, file: dict):
     if not downloaded.content:
         raise PortalError("A receipt downloaded from Pleo is empty; upload it again in Pleo.",
                           extra={"failure_reason_type": "receipt_download_failure"})
+    if not downloaded.matches_type:
+        raise PortalError(f"A receipt Pleo labels “{kind}” is not such a file (its content is something else); "
+                          "upload it again in Pleo.", extra={"failure_reason_type": "receipt_conversion_failure"})
     return downloaded
 
 

@@ -80,6 +80,17 @@ class ItemUpdateResult:
     errors: list[dict] = field(default_factory=list)
 
 
+# How files of a type begin; a file that claims the type and begins otherwise is not that type.
+_FILE_SIGNATURES = {
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "application/msword": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    "application/vnd.ms-excel": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (b"PK\x03\x04",),
+}
+
+
 @dataclass(frozen=True)
 class DownloadedFile:
     name: str
@@ -89,6 +100,16 @@ class DownloadedFile:
     @property
     def size(self) -> int:
         return len(self.content)
+
+    @property
+    def matches_type(self) -> bool:
+        """Whether the bytes begin the way files of `content_type` do (True for types without a signature).
+        A PDF whose bytes are an HTML error page would otherwise be attached in Odoo as a broken receipt."""
+        kind = self.content_type.lower()
+        if kind == "application/pdf":
+            # Some PDF writers put a few bytes before the header; readers accept it within the first 1024.
+            return b"%PDF-" in self.content[:1024]
+        return kind not in _FILE_SIGNATURES or self.content.startswith(_FILE_SIGNATURES[kind])
 
 
 class PleoClient:

@@ -5,6 +5,7 @@ discrepancy (§12.n) the portal had to settle has exactly one constant or functi
 it is the safest reading, so that an answer from Pleo changes one place.
 tests/integrations/pleo/test_contract.py pins each choice.
 """
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
@@ -79,6 +80,8 @@ _ZERO_DECIMAL_CURRENCIES = frozenset({
 })
 _THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
 _FOUR_DECIMAL_CURRENCIES = frozenset({"CLF", "UYW"})
+# MoneyModel.currency is an ISO 4217 code; the enum's "UNDEFINED" (and anything else) names no currency.
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
 
 def currency_decimals(currency: str) -> int:
@@ -97,10 +100,14 @@ def money_to_decimal(money: dict) -> Decimal:
     {"currency": "SEK", "value": 89696} -> Decimal("896.96").
 
     The sign is kept as given (§13 Q2, see `export_item_direction`). Raises PleoServerError when the
-    value is not a number or does not fit the currency's decimals (§13 Q3 above)."""
-    currency = money.get("currency") or ""
+    currency is not an ISO 4217 code, or the value is not a JSON number (a string such as "1250" breaks
+    the contract's `type: number`, and the portal does not guess what it meant) or does not fit the
+    currency's decimals (§13 Q3 above)."""
+    currency = money.get("currency")
+    if not isinstance(currency, str) or not _CURRENCY_CODE.fullmatch(currency):
+        raise PleoServerError(f"Pleo sent the currency code {currency!r}, which is not an ISO 4217 currency code.")
     raw = money.get("value")
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal)):
         raise PleoServerError(f"Pleo sent an amount that is not a number ({raw!r} {currency}).")
     try:
         # str() first: a JSON number parsed as float keeps its written digits this way.
