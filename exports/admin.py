@@ -5,18 +5,21 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from exports import admin_views, services
+from exports.booking import TYPE_LABELS
 from exports.models import ExportAttempt, ExportRecord, ExportRun
-from exports.selectors import EXPORT_RECORD_CSV_HEADER, export_records_csv_rows
+from exports.selectors import EXPORT_RECORD_CSV_HEADER, export_record_expense_details, export_records_csv_rows
 from integrations.admin import ClientFilter, ClientScopedMixin
 from integrations.errors import PortalError
+from integrations.pleo.contract import ITEM_FAILURE_REASON_TYPES, currency_decimals
 
-__all__ = ["ExportRunAdmin", "ExportRecordAdmin"]
+__all__ = ["ExportRunAdmin", "ExportRecordAdmin", "ExportRunFilter", "FailureTypeFilter"]
 
 
 class ReadOnlyAdminMixin:
@@ -45,17 +48,102 @@ def _amount_or_none(term: str) -> Decimal | None:
 
 
 def _pretty_json(value) -> str:
-    return format_html("<pre style='white-space:pre-wrap;max-height:40em;overflow:auto'>{}</pre>",
-                       json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+    return format_html('<pre class="export-json" style="white-space:pre-wrap;max-height:40em;overflow:auto;'
+                       'font-family:monospace">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+def _run_link(run: ExportRun | None) -> str:
+    if run is None:
+        return ""
+    return format_html('<a href="{}">Run {} of {}</a>', reverse("admin:exports_exportrun_change", args=[run.pk]),
+                       run.pk, f"{timezone.localtime(run.created_at):%Y-%m-%d %H:%M}")
+
+
+def _failure_type_label(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
+
+class FailureTypeFilter(admin.SimpleListFilter):
+    """The reason type Pleo was told, from Pleo's fixed list (no scan of the history for distinct values)."""
+
+    title = "failure type (Pleo)"
+    parameter_name = "failure_reason_type"
+
+    def lookups(self, request, model_admin):
+        return [(value, _failure_type_label(value)) for value in sorted(ITEM_FAILURE_REASON_TYPES)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(failure_reason_type=self.value()) if self.value() else queryset
+
+
+class ExportRunFilter(admin.SimpleListFilter):
+    """Records a run handled: those it last exported and those it tried (a retried record moves on to a later run).
+
+    Lists the user's twenty latest runs; a run page links here with any older run chosen.
+    """
+
+    title = "run"
+    parameter_name = "run"
+
+    def lookups(self, request, model_admin):
+        runs = ExportRun.objects.for_user(request.user).select_related("client")
+        choices = list(runs[:20])
+        value = self.value()
+        if value and value.isdigit() and int(value) not in {run.pk for run in choices}:
+            choices += list(runs.filter(pk=int(value)))
+        return [(str(run.pk), f"{timezone.localtime(run.created_at):%Y-%m-%d %H:%M} {run.client} ({run.triggered_by})")
+                for run in choices]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        tried = ExportAttempt.objects.filter(export_run_id=int(value)).values("record_id")
+        return queryset.filter(Q(export_run_id=int(value)) | Q(pk__in=tried))
 
 
 class ExportRecordAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ExportAttempt
-    fields = ["created_at", "outcome", "message", "export_run"]
+    fields = ["created_at", "outcome", "message", "display_run", "display_triggered_by"]
     readonly_fields = fields
     extra = 0
     max_num = 0
     can_delete = False
+    verbose_name_plural = "Every attempt"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("export_run")
+
+    @admin.display(description="Run")
+    def display_run(self, obj):
+        return _run_link(obj.export_run)
+
+    @admin.display(description="Started by")
+    def display_triggered_by(self, obj):
+        return obj.export_run.triggered_by
+
+
+class ExportRunAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The records of a run: one attempt per Pleo expense the run handled, with its outcome."""
+
+    model = ExportAttempt
+    fk_name = "export_run"
+    fields = ["display_record", "outcome", "message", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "Records of this run"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("record")
+
+    @admin.display(description="Record")
+    def display_record(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:exports_exportrecord_change", args=[obj.record_id]),
+                           obj.record)
 
 
 @admin.register(ExportRun)
@@ -66,39 +154,87 @@ class ExportRunAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
     list_select_related = ["client"]
     search_fields = ["pleo_job_id", "client__name", "error"]
     date_hierarchy = "created_at"
-    readonly_fields = ["client", "pleo_job_id", "status", "triggered_by", "started_at", "finished_at", "error",
-                       "item_count", "exported_count", "failed_count", "skipped_count", "odoo_calls", "pleo_calls"]
+    inlines = [ExportRunAttemptInline]
+    fields = ["client", "triggered_by", "status", "pleo_job_id", "started_at", "finished_at", "display_duration",
+              "error", "display_records", "item_count", "exported_count", "failed_count", "skipped_count",
+              "odoo_calls", "pleo_calls"]
+    readonly_fields = fields
 
     @admin.display(description="Duration")
     def display_duration(self, obj):
         return obj.duration
 
+    @admin.display(description="Records")
+    def display_records(self, obj):
+        url = reverse("admin:exports_exportrecord_changelist") + f"?{ExportRunFilter.parameter_name}={obj.pk}"
+        return format_html('<a href="{}">The records of this run in the export history</a>', url)
+
 
 @admin.register(ExportRecord)
 class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
-    list_display = ["entry_date", "client", "kind", "supplier", "display_amount", "status", "display_odoo",
+    list_display = ["entry_date", "client", "display_kind", "supplier", "display_amount", "status", "display_odoo",
                     "attempts", "display_reason"]
-    list_filter = ["status", "kind", ("client", ClientFilter), "entry_date"]
+    list_filter = [("client", ClientFilter), "status", "kind", "entry_date", FailureTypeFilter, ExportRunFilter]
     list_select_related = ["client"]
     # Amounts are searched by value in get_search_results: Django's "=amount" compares text, so "77.70"
     # missed 77.7 on SQLite and every amount on PostgreSQL (stored as "77.700").
-    search_fields = ["supplier", "spender", "description", "odoo_name", "pleo_accounting_entry_id"]
+    search_fields = ["supplier", "spender", "description", "odoo_name", "odoo_reference", "pleo_accounting_entry_id"]
     date_hierarchy = "entry_date"
     actions = ["retry_selected"]
     inlines = [ExportRecordAttemptInline]
+    change_form_template = "admin/exports/exportrecord/change_form.html"
     fieldsets = [
-        ("The Pleo expense", {"fields": ["client", "pleo_accounting_entry_id", "pleo_job_id", "kind", "entry_date",
-                                         "supplier", "spender", "description", "amount", "currency", "vat_amount"]}),
-        ("The Odoo record", {"fields": ["status", "display_odoo", "odoo_reference", "odoo_state", "booked_date",
-                                        "differences", "attempts", "last_error", "failure_reason_type",
-                                        "reported_to_pleo_at", "export_run"]}),
-        ("What was received and sent", {"fields": ["display_pleo_payload", "display_odoo_values"]}),
+        ("The Pleo expense", {"fields": [
+            "client", "entry_date", "supplier", "spender", "description", "display_amount", "vat_amount",
+            "display_categories", "display_tags", "display_kind", "display_receipts", "pleo_accounting_entry_id",
+            "pleo_job_id"]}),
+        ("The Odoo record", {"fields": [
+            "status", "odoo_model", "display_odoo", "odoo_reference", "odoo_state", "booked_date", "display_odoo_link",
+            "differences"]}),
+        ("Outcome", {"fields": ["attempts", "last_error", "display_last_run"]}),
+        ("What Pleo was told", {"fields": ["reported_to_pleo_at", "display_failure_type"]}),
+        ("What was sent and received", {"fields": ["display_odoo_values", "display_pleo_payload"]}),
     ]
-    readonly_fields = ["client", "pleo_accounting_entry_id", "pleo_job_id", "kind", "entry_date", "supplier",
-                       "spender", "description", "amount", "currency", "vat_amount", "status", "display_odoo",
-                       "odoo_reference", "odoo_state", "booked_date", "differences", "attempts", "last_error",
-                       "failure_reason_type", "reported_to_pleo_at", "export_run", "display_pleo_payload",
-                       "display_odoo_values"]
+    readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
+
+    def get_object(self, request, object_id, from_field=None):
+        record = super().get_object(request, object_id, from_field)
+        if record is not None:
+            # Read once per page from the stored payload, for the three columns below.
+            record.expense_details = export_record_expense_details(record=record)
+        return record
+
+    @admin.display(description="Categories")
+    def display_categories(self, obj):
+        return ", ".join(obj.expense_details.categories)
+
+    @admin.display(description="Tags")
+    def display_tags(self, obj):
+        return ", ".join(obj.expense_details.tags)
+
+    @admin.display(description="Receipts")
+    def display_receipts(self, obj):
+        details = obj.expense_details
+        if details.pleo_link:
+            return format_html('{} (<a href="{}" target="_blank" rel="noopener">the expense in Pleo</a>)',
+                               details.receipts, details.pleo_link)
+        return details.receipts
+
+    @admin.display(description="Open in Odoo")
+    def display_odoo_link(self, obj):
+        if not obj.odoo_url:
+            return ""
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.odoo_url, obj.odoo_url)
+
+    @admin.display(description="Last run")
+    def display_last_run(self, obj):
+        if obj.export_run is None:
+            return ""
+        return format_html("{}, started by {}", _run_link(obj.export_run), obj.export_run.triggered_by)
+
+    @admin.display(description="Failure type (Pleo)")
+    def display_failure_type(self, obj):
+        return _failure_type_label(obj.failure_reason_type)
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -146,7 +282,13 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
 
     @admin.display(description="Amount", ordering="amount")
     def display_amount(self, obj):
-        return f"{obj.amount} {obj.currency}" if obj.amount is not None else ""
+        if obj.amount is None:
+            return ""
+        return f"{obj.amount.quantize(Decimal(1).scaleb(-currency_decimals(obj.currency)))} {obj.currency}"
+
+    @admin.display(description="Kind", ordering="kind")
+    def display_kind(self, obj):
+        return TYPE_LABELS.get(obj.kind, obj.kind)
 
     @admin.display(description="Odoo record", ordering="odoo_name")
     def display_odoo(self, obj):

@@ -14,6 +14,8 @@ __all__ = [
     "EXPORT_RECORD_CSV_HEADER",
     "export_records_csv_rows",
     "export_records_needing_attention",
+    "ExpenseDetails",
+    "export_record_expense_details",
     "export_preview_clients",
     "PreviewLine",
     "PreviewEntry",
@@ -23,6 +25,7 @@ __all__ = [
 EXPORT_RECORD_CSV_HEADER = [
     "client", "date", "kind", "supplier", "spent by", "amount", "currency", "VAT", "status", "Odoo number",
     "Odoo state", "booked on", "reason", "Pleo accounting entry", "Pleo export job", "Odoo link", "last change",
+    "description", "Odoo reference", "failure type (Pleo)", "reported to Pleo", "last run",
 ]
 
 
@@ -30,9 +33,38 @@ def export_records_csv_rows(*, queryset: QuerySet[ExportRecord]) -> Iterator[lis
     """One row per record in the bookkeeper's words; streamed, so a large history costs little memory."""
     fields = ["client__name", "entry_date", "kind", "supplier", "spender", "amount", "currency", "vat_amount",
               "status", "odoo_name", "odoo_state", "booked_date", "last_error", "pleo_accounting_entry_id",
-              "pleo_job_id", "odoo_url", "updated_at"]
+              "pleo_job_id", "odoo_url", "updated_at", "description", "odoo_reference", "failure_reason_type",
+              "reported_to_pleo_at", "export_run_id"]
     for row in queryset.values_list(*fields).iterator(chunk_size=2000):
         yield ["" if value is None else value for value in row]
+
+
+@dataclass(frozen=True)
+class ExpenseDetails:
+    """What the record's Pleo payload says beyond the copied facts, in the bookkeeper's words."""
+
+    categories: list[str]
+    tags: list[str]
+    receipts: int
+    pleo_link: str
+
+
+def export_record_expense_details(*, record: ExportRecord) -> ExpenseDetails:
+    """Category, tags and receipts of the expense as Pleo sent them (read from the stored payload)."""
+    payload = record.pleo_payload or {}
+    categories, tags = [], []
+    for line in payload.get("accountingEntryLines") or []:
+        account = line.get("account") or {}
+        name = " ".join(str(part) for part in (account.get("code"), account.get("name")) if part)
+        if name and name not in categories:
+            categories.append(name)
+        for tag in line.get("tags") or []:
+            label = f"{tag['groupCode']}: {tag.get('code')}" if tag.get("groupCode") else str(tag.get("code"))
+            if label not in tags:
+                tags.append(label)
+    link = ((payload.get("_links") or {}).get("web") or {}).get("exportItem") or ""
+    return ExpenseDetails(categories=categories, tags=tags, receipts=len(payload.get("files") or []),
+                          pleo_link=link if link.startswith("https://") else "")
 
 
 def export_records_needing_attention(*, user) -> QuerySet[ExportRecord]:

@@ -210,4 +210,6 @@ def test_retry_of_a_failed_record_books_it_once_its_tax_is_mapped(admin_browser,
     retry_job.refresh_from_db()
     assert retry_job.status == "completed"
     assert ExportRun.objects.filter(client=export_client, pleo_job_id=str(retry_job.uuid),
-                                    triggered_by__startswith="retry by").exists()
+                                    triggered_by="retry by admin").exists()
+    body = admin_browser.get(reverse("admin:exports_exportrecord_change", args=[record.pk])).content.decode()
+    assert "started by retry by admin" in body and "<p>test</p>" in body  # both attempts, who started each
