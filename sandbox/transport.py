@@ -14,9 +14,11 @@ from django.test import Client as DjangoClient
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-__all__ = ["SANDBOX_TEST_URL", "InProcessAdapter", "in_process_session", "sandboxes_in_process"]
+__all__ = ["BROKEN_ANSWER_HEADER", "SANDBOX_TEST_URL", "InProcessAdapter", "in_process_session", "sandboxes_in_process"]
 
 SANDBOX_TEST_URL = "http://sandbox.test"
+# A sandbox fault marks an answer the caller never gets whole: "read_timeout" or "connection_reset".
+BROKEN_ANSWER_HEADER = "X-Sandbox-Broken-Answer"
 
 
 class InProcessAdapter(BaseAdapter):
@@ -36,6 +38,12 @@ class InProcessAdapter(BaseAdapter):
             request.method, path, data=body, content_type=content_type, headers=headers,
             SERVER_NAME=parts.hostname, HTTP_HOST=parts.netloc,
         )
+        broken = answer.get(BROKEN_ANSWER_HEADER)
+        if broken == "read_timeout":
+            raise requests.exceptions.ReadTimeout(f"sandbox fault: no answer from {parts.netloc}", request=request)
+        if broken == "connection_reset":
+            raise requests.exceptions.ConnectionError(
+                ConnectionResetError(104, "Connection reset by peer (sandbox fault)"), request=request)
         response = requests.Response()
         response.status_code = answer.status_code
         response.headers = CaseInsensitiveDict(dict(answer.items()))

@@ -95,6 +95,9 @@ class FaultKind(models.TextChoices):
     HTML_PAGE = "html_page", _("An HTML page instead of JSON")
     MALFORMED_JSON = "malformed_json", _("A truncated JSON body")
     AFTER_COMMIT_ERROR = "after_commit_error", _("Perform the call, then answer 504")
+    CONNECTION_RESET = "connection_reset", _("The connection drops before an answer")
+    READ_TIMEOUT = "read_timeout", _("No answer within the caller's time limit")
+    ACCESS_DENIED = "access_denied", _("The login or API key is refused")
 
 
 class EmulatedFault(models.Model):
@@ -112,6 +115,11 @@ class EmulatedFault(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=FaultKind.choices)
     count = models.PositiveIntegerField(_("calls left to fail"), default=1)
     seconds = models.FloatField(_("seconds to sleep"), default=0)
+    after_commit = models.BooleanField(_("after the call is done"), default=False,
+                                       help_text=_("Perform and commit the call, then fail: the answer is lost."))
+    stays_down = models.BooleanField(_("stays down"), default=False,
+                                     help_text=_("Once this fault has struck, every call fails the same way "
+                                                 "until the faults are cleared."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -21,11 +21,14 @@ __all__ = [
     "emulated_user_groups_set",
     "emulated_company_lock_date_set",
     "emulated_fault_add",
+    "emulated_faults_clear",
     "emulated_record_values",
     "rpc_handle",
 ]
 
 logger = logging.getLogger(__name__)
+
+OUTAGE_CALLS = 1_000_000  # "every call until cleared" for a fault that stays down
 
 LOGINS = {2: "admin", 6: "pleo@example.com", 7: "norights@example.com"}
 # Known default keys so tests and the demo can log in; pass api_keys to choose others.
@@ -285,14 +288,23 @@ def emulated_record_values(*, database: EmulatedDatabase, model: str, record_id:
 
 def emulated_fault_add(
     *, database: EmulatedDatabase, kind: str, service: str = "", model: str = "", method: str = "",
-    count: int = 1, seconds: float = 0,
+    count: int = 1, seconds: float = 0, after_commit: bool = False, stays_down: bool = False,
 ) -> EmulatedFault:
-    """Makes the next `count` matching calls fail as `kind` (see FaultKind); empty matchers match anything."""
+    """Makes the next `count` matching calls fail as `kind` (see FaultKind); empty matchers match anything.
+
+    `after_commit`: the call is performed and committed first, so only its answer is lost.
+    `stays_down`: from then on every call fails as `kind` until `emulated_faults_clear` (an outage).
+    """
     fault = EmulatedFault(database=database, kind=kind, service=service, model=model, method=method,
-                          count=count, seconds=seconds)
+                          count=count, seconds=seconds, after_commit=after_commit, stays_down=stays_down)
     fault.full_clean()
     fault.save()
     return fault
+
+
+def emulated_faults_clear(*, database: EmulatedDatabase) -> int:
+    """Odoo is back: every pending fault and outage of the database is gone."""
+    return EmulatedFault.objects.filter(database=database).delete()[0]
 
 
 @transaction.atomic
@@ -309,6 +321,9 @@ def _fault_take(database_name, service, model, method) -> EmulatedFault | None:
                 fault.save(update_fields=["count"])
             else:
                 fault.delete()
+            if fault.stays_down:
+                EmulatedFault.objects.create(database=fault.database, kind=fault.kind, count=OUTAGE_CALLS,
+                                             seconds=fault.seconds)
             return fault
     return None
 
@@ -320,6 +335,8 @@ class RpcResponse:
     content_type: str
     body: bytes
     sleep_seconds: float = 0
+    # The answer never arrives whole: "connection_reset" or "read_timeout" (see sandbox.transport).
+    broken: str = ""
 
 
 class OdooServer:
@@ -378,8 +395,8 @@ def rpc_handle(body: bytes, *, pinned_database: str | None = None) -> RpcRespons
     model = args[3] if service == "object" and len(args) > 4 else ""
     model_method = args[4] if service == "object" and len(args) > 4 else method
     fault = _fault_take(db_name, service, model, model_method) if isinstance(db_name, str) else None
-    if fault and fault.kind != FaultKind.AFTER_COMMIT_ERROR:
-        return _fault_response(fault)
+    if fault and fault.kind != FaultKind.AFTER_COMMIT_ERROR and not fault.after_commit:
+        return _fault_response(fault, request_id)
 
     server = OdooServer(pinned_database)
     try:
@@ -405,6 +422,8 @@ def rpc_handle(body: bytes, *, pinned_database: str | None = None) -> RpcRespons
     payload = {"jsonrpc": "2.0", "id": request_id}
     if result is not None:
         payload["result"] = result
+    if fault and fault.after_commit:  # the work is done and committed, the answer is lost
+        return _fault_response(fault, request_id)
     if fault:  # after_commit_error: the work is done and committed, the answer is lost
         return RpcResponse(504, "text/html", b"<html><body><h1>504 Gateway Time-out</h1></body></html>")
     return RpcResponse(200, "application/json", _json(payload))
@@ -423,7 +442,15 @@ def _keep_used_ids(env):
         database.save(update_fields=["sequences"])
 
 
-def _fault_response(fault: EmulatedFault) -> RpcResponse:
+def _fault_response(fault: EmulatedFault, request_id=None) -> RpcResponse:
+    if fault.kind == FaultKind.CONNECTION_RESET:
+        return RpcResponse(200, "application/json", b'{"jsonrpc": "2.0", "id": 1, "resu', broken="connection_reset")
+    if fault.kind == FaultKind.READ_TIMEOUT:
+        return RpcResponse(504, "text/html", b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
+                           sleep_seconds=fault.seconds, broken="read_timeout")
+    if fault.kind == FaultKind.ACCESS_DENIED:
+        payload = {"jsonrpc": "2.0", "id": request_id, "error": error_payload(errors.AccessDenied())}
+        return RpcResponse(200, "application/json", _json(payload))
     if fault.kind == FaultKind.TIMEOUT:
         return RpcResponse(504, "text/html", b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
                            sleep_seconds=fault.seconds)

@@ -52,6 +52,7 @@ class FaultKind(models.TextChoices):
     HTTP_503 = "http_503"
     SLOW = "slow"
     DROP = "drop"
+    TIMEOUT = "timeout"  # the call is applied, then the caller waits in vain for the answer
 
 
 class Organisation(models.Model):

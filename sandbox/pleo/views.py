@@ -43,6 +43,7 @@ from sandbox.pleo.models import (
     TaxCode,
 )
 from sandbox.pleo.services import SandboxApiError
+from sandbox.transport import BROKEN_ANSWER_HEADER
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -173,6 +174,13 @@ def _fault_response(request, company_ids: list[int], answer):
     if rule.kind == FaultKind.SLOW:
         time.sleep(rule.delay_seconds)
         return answer()
+    if rule.kind == FaultKind.TIMEOUT:
+        # Over a socket the caller's read time-out (shorter than `delay`) fires; in-process the
+        # transport raises it from this mark.
+        real = answer()
+        time.sleep(rule.delay_seconds)
+        real[BROKEN_ANSWER_HEADER] = "read_timeout"
+        return real
     # drop: promise the whole body, send half of it, then break the stream so the client sees a
     # truncated body (IncompleteRead / ChunkedEncodingError), as when a connection dies mid-response.
     real = answer()
