@@ -5,12 +5,14 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from integrations import services
+from integrations import actions, services
+from integrations.choices import ClientActionKind, ClientActionStatus
 from integrations.errors import PortalError
 from integrations.forms import OdooConnectionForm, PleoConnectionForm
-from integrations.models import Client, OdooConnection, PleoConnection
+from integrations.models import Client, ClientAction, OdooConnection, PleoConnection
 
-__all__ = ["ClientScopedMixin", "ClientFilter", "ClientScopedAdmin", "ClientAdmin", "OdooConnectionAdmin", "PleoConnectionAdmin"]
+__all__ = ["ClientScopedMixin", "ClientFilter", "ClientScopedAdmin", "ClientAdmin", "OdooConnectionAdmin", "PleoConnectionAdmin",
+           "ClientActionAdmin"]
 
 admin.site.site_header = "Pleo → Odoo portal"
 admin.site.site_title = "Pleo → Odoo portal"
@@ -251,16 +253,34 @@ class ClientAdmin(ClientScopedAdmin):
     def display_staff(self, obj):
         return ", ".join(u.get_username() for u in obj.staff.all())
 
-    @admin.action(description="Verify Odoo and Pleo connections")
+    @admin.action(description="Verify connections of selected clients")
     def verify_connections(self, request, queryset):
+        # Queued per client: fifty clients verified inside one request would time out.
+        queued = waiting = 0
         for client in queryset:
-            for attribute, verify in (("odoo_connection", services.odoo_connection_verify),
-                                      ("pleo_connection", services.pleo_connection_verify)):
-                connection = getattr(client, attribute, None)
-                if connection is None:
-                    self.message_user(request, f"{client}: no {attribute.split('_')[0].capitalize()} connection yet.", messages.WARNING)
-                    continue
-                _verify_and_report(self, request, connection, verify)
+            action, is_new = actions.client_action_request(client=client, kind=ClientActionKind.VERIFY, by=request.user)
+            if action.status in ClientActionStatus.busy():
+                queued, waiting = queued + is_new, waiting + (not is_new)
+            else:
+                self.action_report(request, action, is_new)  # a synchronous cluster ran it already
+        if queued:
+            self.message_user(request, f"Verify queued for {queued} client(s); each client's page shows the outcome.")
+        if waiting:
+            self.message_user(request, f"Verify was already waiting or running for {waiting} client(s); not queued twice.",
+                              messages.WARNING)
+
+    def action_report(self, request, action, queued: bool) -> None:
+        """One message about an action just asked for: its outcome if it already ran, else that it waits."""
+        label = action.get_kind_display()
+        if action.status == ClientActionStatus.SUCCEEDED:
+            self.message_user(request, f"{label}: {action.outcome}", messages.SUCCESS)
+        elif action.status == ClientActionStatus.FAILED:
+            self.message_user(request, f"{label}: {action.outcome}", messages.ERROR)
+        elif queued:
+            self.message_user(request, f"{action.client}: {label} is queued; its progress shows below.", messages.INFO)
+        else:
+            self.message_user(request, f"{action.client}: {label} was already {action.get_status_display().lower()}; "
+                                       "it was not queued a second time.", messages.WARNING)
 
     @admin.action(description="Pause the selected clients")
     def pause_clients(self, request, queryset):
@@ -271,3 +291,22 @@ class ClientAdmin(ClientScopedAdmin):
     def resume_clients(self, request, queryset):
         count = services.clients_status_set(clients=queryset, status="active")
         self.message_user(request, f"{count} client(s) resumed.")
+
+
+@admin.register(ClientAction)
+class ClientActionAdmin(ClientScopedMixin, admin.ModelAdmin):
+    """What was asked for on client pages and how it went; written only by integrations.actions."""
+
+    list_display = ["created_at", "client", "kind", "status", "requested_by", "outcome", "finished_at"]
+    list_filter = ["kind", "status", ("client", ClientFilter)]
+    list_select_related = ["client", "requested_by"]
+    search_fields = ["client__name", "outcome"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

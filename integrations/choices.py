@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["ClientStatus", "CheckStatus"]
+__all__ = ["ClientStatus", "CheckStatus", "ClientActionKind", "ClientActionStatus"]
 
 
 class ClientStatus(models.TextChoices):
@@ -13,3 +13,20 @@ class CheckStatus(models.TextChoices):
     PASSED = "passed", _("Passed")
     FAILED = "failed", _("Failed")
     SKIPPED = "skipped", _("Not checked")
+
+
+class ClientActionKind(models.TextChoices):
+    VERIFY = "verify", _("Verify")
+    SYNC = "sync", _("Sync now")
+    EXPORT = "export", _("Export now")
+
+
+class ClientActionStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+    @classmethod
+    def busy(cls) -> list[str]:
+        return [cls.QUEUED, cls.RUNNING]

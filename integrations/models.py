@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 from simple_history.models import HistoricalRecords
 
-from integrations.choices import ClientStatus
+from integrations.choices import ClientActionKind, ClientActionStatus, ClientStatus
 
 __all__ = [
     "TimeStampedModel",
@@ -15,6 +15,7 @@ __all__ = [
     "ConnectionHealth",
     "OdooConnection",
     "PleoConnection",
+    "ClientAction",
 ]
 
 
@@ -186,3 +187,49 @@ class PleoConnection(ConnectionHealth, ClientOwnedModel):
 
     def __str__(self) -> str:
         return f"Pleo of {self.client}"
+
+
+class ClientAction(ClientOwnedModel):
+    """A Verify, Sync now or Export now a person asked for on the client page, run in the background.
+
+    Written only by integrations.actions; the page polls it to show progress and the outcome in plain words.
+    """
+
+    client = models.ForeignKey(
+        to="integrations.Client", on_delete=models.CASCADE, related_name="actions", verbose_name=_("client")
+    )
+    kind = models.CharField(_("action"), max_length=10, choices=ClientActionKind.choices, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ClientActionStatus.choices, default=ClientActionStatus.QUEUED,
+        editable=False,
+    )
+    progress = models.CharField(_("progress"), max_length=300, blank=True, editable=False)
+    outcome = models.TextField(_("outcome"), blank=True, editable=False)
+    requested_by = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("requested by"), editable=False,
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("client action")
+        verbose_name_plural = _("client actions")
+        indexes = [models.Index(fields=["client", "created_at"], name="integrations_action_client")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ClientActionKind.values), name="%(app_label)s_%(class)s_valid_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ClientActionStatus.values), name="%(app_label)s_%(class)s_valid_status"
+            ),
+            # A double click must not queue the same action twice: one waiting or running per client and kind.
+            models.UniqueConstraint(
+                fields=["client", "kind"], condition=models.Q(status__in=["queued", "running"]),
+                name="%(app_label)s_%(class)s_one_busy_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.client} ({self.get_status_display().lower()})"

@@ -1,0 +1,99 @@
+"""The work behind the client page's Sync now and Export now, and what the page shows while it runs.
+
+It lives in exports, the top app, because an action reaches into all three apps; the record keeping of
+an action (queued, running, outcome) is integrations.actions'.
+"""
+from django.db.models import QuerySet
+from django.utils import formats
+
+from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.models import ExportRun
+from exports.services import export_queue_poll
+from integrations.actions import client_action_execute, client_action_progress_set, client_connections_verify
+from integrations.choices import ClientActionKind, ClientActionStatus
+from integrations.models import Client, ClientAction, OdooConnection, PleoConnection
+from mappings.choices import SyncRunStatus
+from mappings.services import category_mappings_refresh, tag_sync, tax_mapping_sync
+
+__all__ = [
+    "client_action_run",
+    "client_mappings_sync",
+    "client_export_now",
+    "client_action_progress",
+    "export_runs_for",
+]
+
+
+def client_action_run(*, client_action_id: int) -> ClientAction | None:
+    """Run one queued Verify, Sync now or Export now (the task's service)."""
+    kind = ClientAction.objects.values_list("kind", flat=True).get(pk=client_action_id)
+    work = {
+        ClientActionKind.VERIFY: client_connections_verify,
+        ClientActionKind.SYNC: client_mappings_sync,
+        ClientActionKind.EXPORT: client_export_now,
+    }[kind]
+    return client_action_execute(action_id=client_action_id, work=work)
+
+
+def client_mappings_sync(action: ClientAction) -> tuple[bool, str]:
+    """Read the categories from Pleo, push Odoo's taxes and paired analytic accounts to Pleo."""
+    client, by = action.client, action.requested_by
+    client_action_progress_set(action=action, text="Reading the categories from Pleo…")
+    changed = category_mappings_refresh(client=client, by=by)
+    sentences, succeeded = [f"Categories read from Pleo: {changed} new or changed."], True
+    for label, sync in (("Taxes", tax_mapping_sync), ("Tags", tag_sync)):
+        client_action_progress_set(action=action, text=f"Syncing {label.lower()} to Pleo…")
+        run = sync(client=client, by=by)
+        if run.status == SyncRunStatus.FAILED:
+            succeeded = False
+            sentences.append(f"{label}: the sync failed: {run.errors}")
+        else:
+            sentences.append(f"{label}: {run.created_count} created, {run.updated_count} updated, "
+                             f"{run.archived_count} archived, {run.skipped_count} skipped.")
+    return succeeded, " ".join(sentences)
+
+
+def client_export_now(action: ClientAction) -> tuple[bool, str]:
+    """Export what waits in the client's Pleo export queue now, as the schedule would."""
+    client = action.client
+    for model, label, what in ((OdooConnection, "Odoo", "API key"), (PleoConnection, "Pleo", "API token")):
+        refused = model.objects.filter(client=client).values_list("credentials_refused_at", flat=True).first()
+        if refused:
+            return False, (f"{label} refused the stored {what} on {formats.date_format(refused, 'DATETIME_FORMAT')}: "
+                           f"enter a new one on the {label} connection page or press Verify once it is fixed.")
+    client_action_progress_set(action=action, text="Reading Pleo's export queue…")
+    by = action.requested_by.get_username() if action.requested_by else "someone"
+    runs = export_queue_poll(client_id=client.pk, triggered_by=f"Export now by {by}")
+    if not runs:
+        return True, "Nothing was waiting in Pleo's export queue."
+    exported, failed, skipped = (sum(getattr(r, f"{name}_count") for r in runs) for name in ("exported", "failed", "skipped"))
+    jobs = f"{len(runs)} export job" + ("s" if len(runs) != 1 else "")
+    outcome = f"{jobs} from Pleo: {exported} exported, {failed} failed, {skipped} skipped."
+    errors = [r.error for r in runs if r.status == ExportRunStatus.FAILED and r.error]
+    if failed:
+        outcome += " The failed expenses say why in the export history; fix the cause and retry them there."
+    if errors:
+        outcome += " " + " ".join(errors)
+    return not (failed or errors), outcome
+
+
+def client_action_progress(*, action: ClientAction) -> str:
+    """The line the page shows for an action: its own progress, and for an export the running job's count."""
+    if action.status != ClientActionStatus.RUNNING or action.kind != ClientActionKind.EXPORT:
+        return action.progress
+    run = ExportRun.objects.filter(client=action.client_id, status=ExportRunStatus.RUNNING,
+                                   started_at__gte=action.started_at).order_by("-started_at").first()
+    if run is None:
+        return action.progress
+    # item_count is saved when the run ends; until then the records linked to the run are its items.
+    statuses = list(run.records.values_list("status", flat=True))
+    total = run.item_count or len(statuses)
+    done = sum(1 for s in statuses if s in (ExportRecordStatus.EXPORTED, ExportRecordStatus.FAILED,
+                                             ExportRecordStatus.SKIPPED))
+    if not total:
+        return "Reading the expenses of a Pleo export job…"
+    return f"Exporting: {done} of {total} expenses done."
+
+
+def export_runs_for(*, user, client: Client) -> QuerySet[ExportRun]:
+    return ExportRun.objects.for_user(user).filter(client=client)
