@@ -220,7 +220,7 @@ _FOLLOW_PLEO_METHODS = {"journal": "entry", "none": "entry", "accounts_payable":
 # characters (escape codes, carriage returns) garble Odoo's lists. Odoo's char fields have no size limit, but a
 # label of thousands of characters makes the journal unreadable, so labels are cut; the export record keeps
 # Pleo's text whole in its pleo_payload.
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_CONTROL_CHARACTERS = re.compile(r"(?:\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x1f\x7f-\x9f])+")  # terminal colour codes too
 LABEL_MAX = 256  # a journal item's label
 NAME_MAX = 128  # a contact's name, a payment reference
 NARRATION_MAX = 4000  # the move's internal note
@@ -436,8 +436,8 @@ def _money(money: dict | None, what: str, field: str) -> tuple[Decimal, str]:
 
 
 def _category_name(account: dict) -> str:
-    name = f"Category “{account.get('name') or account.get('id')}”"
-    return f"{name} ({account['code']})" if account.get("code") else name
+    name = f"Category “{clean_text(account.get('name') or account.get('id'), NAME_MAX)}”"
+    return f"{name} ({clean_text(account['code'], NAME_MAX)})" if account.get("code") else name
 
 
 def _required(context: BookingContext, setting: str, label: str) -> int:
@@ -585,13 +585,14 @@ def _with_taxes(amounts: _Amounts, context: BookingContext) -> _Amounts:
             if target is None:
                 rate = Decimal(str(tax.get("rate") or 0)) * 100
                 raise BookingRefused(
-                    f"Pleo tax code “{code}” ({rate.normalize():f} %) is not mapped to an Odoo tax; "
-                    "run the tax sync or map it.", "tax_code_unknown")
+                    f"Pleo tax code “{code}” ({rate.normalize():f} %) is not mapped to an Odoo tax. Map it under "
+                    "Mappings → Tax mappings (or run the tax sync), then retry the record.", "tax_code_unknown")
             if target.reverse != (line.tax_type == "reverse"):
                 kind = "is reverse charge" if line.tax_type == "reverse" else "is not reverse charge"
                 raise BookingRefused(
                     f"Pleo tax code “{code}” {kind} but its Odoo tax “{target.name}” "
-                    f"{'is not' if line.tax_type == 'reverse' else 'is'}; fix the tax mapping.",
+                    f"{'is not' if line.tax_type == 'reverse' else 'is'}. Correct it under Mappings → Tax mappings, "
+                    "then retry the record.",
                     "invalid_configuration")
             if target.reverse and target.price_include:
                 raise BookingRefused(
@@ -610,7 +611,8 @@ def _category(line: _Line, context: BookingContext, label: str) -> CategoryTarge
                              "account_unknown")
     target = context.categories.get(str(account["id"]))
     if target is None or not target.odoo_account_id:
-        raise BookingRefused(f"{_category_name(account)} is not mapped to an Odoo account.", "account_unknown")
+        raise BookingRefused(f"{_category_name(account)} is not mapped to an Odoo account. Map it under "
+                             "Mappings → Category mappings, then retry the record.", "account_unknown")
     return target
 
 
@@ -620,11 +622,12 @@ def _distribution(line: _Line, context: BookingContext) -> dict[str, float]:
     Odoo accepts an unknown analytic account id silently (recording 64): refuse it here instead."""
     distribution = {}
     for tag in line.pleo.get("tags") or []:
-        name = f"Tag “{tag.get('code') or tag.get('id')}”" + (f" (group {tag['groupCode']})"
-                                                              if tag.get("groupCode") else "")
+        name = f"Tag “{clean_text(tag.get('code') or tag.get('id'), NAME_MAX)}”" + (
+            f" (group {clean_text(tag['groupCode'], NAME_MAX)})" if tag.get("groupCode") else "")
         analytic_id = context.tags.get(str(tag.get("id")))
         if analytic_id is None:
-            raise BookingRefused(f"{name} is not mapped to an Odoo analytic account; run the tag sync or map it.",
+            raise BookingRefused(f"{name} is not mapped to an Odoo analytic account. Pair its tag group under "
+                                 "Mappings → Tag group pairs and run the tag sync, then retry the record.",
                                  "tag_unknown")
         if analytic_id not in context.analytic_account_ids:
             raise BookingRefused(f"{name} is mapped to Odoo analytic account {analytic_id}, which does not exist in "
@@ -640,7 +643,8 @@ def _booking_kind(item: dict, item_type: str, context: BookingContext, label: st
     """"entry", "bill" or "skip" for this item under the client's choice for its type."""
     if item_type not in context.kind_modes:
         # A type the client never configured is never guessed.
-        raise BookingRefused(f"Booking of {label}s is not set up for this client.", "missing_configuration")
+        raise BookingRefused(f"Booking of {label}s is not set up for this client. Choose how to book them in the "
+                             "client's booking settings, then retry the record.", "missing_configuration")
     mode = context.kind_modes[item_type]
     if mode == "disabled":
         if item_type in _ALWAYS_ENTRY_TYPES:
@@ -661,13 +665,16 @@ def _booking_kind(item: dict, item_type: str, context: BookingContext, label: st
     if mode == "follow_pleo":
         method = (item.get("bookkeeping") or {}).get("method")
         if method not in _FOLLOW_PLEO_METHODS:
-            raise BookingRefused(f"Pleo sent the unknown bookkeeping method {method!r}.", "validation_failure")
+            raise BookingRefused(f"Pleo asks for the bookkeeping method “{method}”, which the portal does not know. "
+                                 f"Choose journal entry or vendor bill for {label}s in the booking settings instead "
+                                 "of following Pleo, then retry the record.", "validation_failure")
         kind = _FOLLOW_PLEO_METHODS[method]  # null is the docs' "legacy support": a journal entry
         if kind == "bill" and (item_type not in BILLABLE_TYPES or item_type in _ALWAYS_ENTRY_TYPES):
             # accounts_payable on a payment or a fee: its "payment entry" half is the journal entry.
             kind = "entry"
         return kind
-    raise BookingRefused(f"The booking settings hold an unknown choice {mode!r} for {label}s.",
+    raise BookingRefused(f"The booking settings hold a choice for {label}s the portal does not know (“{mode}”). "
+                         "Choose again in the booking settings, then retry the record.",
                          "invalid_configuration")
 
 
@@ -919,7 +926,8 @@ class _Builder:
 
     def _counter_name(self) -> str:
         description = self.description()
-        return description if description == f"Pleo {self.label}" else f"Pleo {self.label} · {description}"
+        return description if description == f"Pleo {self.label}" else clean_text(f"Pleo {self.label} · {description}",
+                                                                                    LABEL_MAX)
 
     def _vendor_or_refuse(self) -> PartnerNeed:
         need = self.supplier_need("vendor")

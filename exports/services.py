@@ -35,6 +35,7 @@ from integrations.odoo.errors import (
     OdooError,
     OdooNotFoundError,
     OdooPermissionError,
+    OdooProtocolError,
     OdooServerError,
     OdooUserError,
     OdooValidationError,
@@ -605,13 +606,15 @@ def _moves_create(job: _Job, chunk: list[_Booking]) -> None:
         record.save(update_fields=["status", "attempts", "odoo_reference", "odoo_model", "odoo_values", "updated_at"])
     try:
         ids = odoo.create("account.move", [b.record.odoo_values for b in chunk])
-    except OdooConnectionError:
-        # The create may have reached Odoo: settle it by the references before deciding anything.
+    except (OdooConnectionError, OdooProtocolError) as exc:
+        # The create may have reached Odoo (or a web page answered for it): settle it by the references first.
         _moves_adopt(chunk, odoo)
+        said = ("Odoo did not answer while the entry was being created; it was not booked."
+                if isinstance(exc, OdooConnectionError) else f"{exc} The entry was not booked.")
         for booking in chunk:
             if booking.move is None:
-                job.fail(booking.record, "Odoo did not answer while the entry was being created; it was not booked. "
-                         "It is exported again with the next export from Pleo.", "accounting_system_unreachable")
+                job.fail(booking.record, f"{said} It is exported again with the next export from Pleo.",
+                         "accounting_system_unreachable")
         return
     except (OdooUserError, OdooValidationError, OdooPermissionError) as exc:
         if len(chunk) > 1 and not isinstance(exc, OdooPermissionError):
