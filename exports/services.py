@@ -955,6 +955,8 @@ def _receipts_attach(job: _Job, booked: list[_Booking]) -> None:
                    "res_model": "account.move", "res_id": booking.move["id"]} for booking, receipt in batch]
         try:
             odoo.create("ir.attachment", values)
+        except (OdooConnectionError, OdooAuthenticationError):
+            raise  # Odoo may have attached them: the next run looks them up instead of failing booked items
         except OdooError as exc:
             for booking in {id(b): b for b, _ in batch}.values():
                 job.fail(booking.record, f"Odoo refused a receipt ({exc}); the entry is booked and the receipt is "
