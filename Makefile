@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres bench clean
+.PHONY: run test test-sqlite test-postgres browser bench clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,16 @@ run: $(STAMP)
 
 test: test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+# Debian's Chromium for the browser tests (tests/browser): Playwright drives it and never downloads a browser.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium chromium-driver; }
+
+test-sqlite: $(STAMP) browser
 	$(BIN)/pytest
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) browser
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
 
 # The export benchmark (issue 5) on a throwaway SQLite file, never data/portal.sqlite3; BENCH_ARGS="--clients 2".
