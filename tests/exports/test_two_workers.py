@@ -1,9 +1,11 @@
-"""Two qcluster processes on Redis and PostgreSQL export several clients at once, each expense exactly once."""
+"""Two qcluster processes on Redis and PostgreSQL export 50 clients at once: each client by one worker at a
+time, each expense exactly once, none lost."""
 import os
 import signal
 import subprocess
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -13,35 +15,15 @@ from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.models import Task
 from django_q.tasks import async_task
 
-from exports.models import ExportRecord
-from integrations.services import client_create, odoo_connection_save, pleo_connection_save
-from sandbox.demo import export_mappings_seed
+from exports.bench import bench_clients_seed
+from exports.models import ExportRecord, ExportRun
 from sandbox.odoo.models import EmulatedRecord
-from sandbox.odoo.services import emulated_api_key, emulated_database_create
-from sandbox.pleo.models import ExportJob
-from sandbox.pleo.scenarios import export_items_generate
-from sandbox.pleo.services import export_job_create, sandbox_company_create
+from sandbox.pleo.models import ExportJob, ExportJobItem
 
 REPO = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-CLIENTS, EXPENSES, POLLS_PER_CLIENT = 3, 8, 3
-
-
-def client_seed(index: int, base_url: str):
-    database = emulated_database_create(name=f"worker{index}", version=16 + index % 2)
-    company, token = sandbox_company_create(name=f"Worker Client {index} ApS")
-    client = client_create(name=f"Worker Client {index} BV")
-    odoo = odoo_connection_save(client=client, api_key=emulated_api_key(database=database, uid=6), data={
-        "url": f"{base_url}/sandbox/odoo/{database.name}", "database": database.name, "login": "pleo@example.com"})
-    odoo.company_id, odoo.company_name = 1, "Client A BV"
-    odoo.save()
-    pleo_connection_save(client=client, api_token=token, data={
-        "api_base_url": f"{base_url}/sandbox/pleo", "company_id": str(company.uuid)})
-    export_mappings_seed(client=client, database=database, company=company)
-    items = export_items_generate(company=company, count=EXPENSES, seed=index, kinds=["card_purchase"],
-                                  with_receipts=False)
-    export_job_create(company=company, items=items)
-    return client, database
+CLIENTS, EXPENSES_PER_CLIENT, POLLS_PER_CLIENT = 50, 3, 2
+FINAL_JOB_STATUSES = ["completed", "completed_with_errors"]
 
 
 def start_cluster(env):
@@ -49,11 +31,19 @@ def start_cluster(env):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def overlapping(runs) -> list[tuple[ExportRun, ExportRun]]:
+    """Pairs of runs, in order of start, where the later one started before the earlier one finished."""
+    ordered = sorted(runs, key=lambda run: run.started_at)
+    return [(a, b) for a, b in pairwise(ordered) if b.started_at < a.finished_at]
+
+
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_two_clusters_export_every_expense_exactly_once(live_server):
-    clients = [client_seed(index, live_server.url) for index in range(CLIENTS)]
+def test_two_clusters_export_every_expense_of_50_clients_exactly_once(live_server):
+    # Card purchases only: one Pleo item per expense, so the counts below are exact.
+    clients = bench_clients_seed(prefix="worker", clients=CLIENTS, expenses=CLIENTS * EXPENSES_PER_CLIENT,
+                                 receipts=False, kinds=["card_purchase"], base_url=live_server.url)
     connection = redis.from_url(REDIS_URL)
     connection.flushdb()
     broker = RedisBroker(list_key=settings.Q_CLUSTER["name"])
@@ -64,13 +54,14 @@ def test_two_clusters_export_every_expense_exactly_once(live_server):
     env.pop("DJANGO_SETTINGS_MODULE", None)
     clusters = [start_cluster(env), start_cluster(env)]
     try:
+        # A client's polls queued side by side, so the two clusters' workers take them at the same moment.
         task_ids = [async_task("exports.tasks.export_queue_poll", client.pk, "two workers test",
                                broker=broker, sync=False)
-                    for _ in range(POLLS_PER_CLIENT) for client, _ in clients]
-        deadline = time.monotonic() + 120
+                    for client in clients for _ in range(POLLS_PER_CLIENT)]
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline and Task.objects.filter(id__in=task_ids).count() < len(task_ids):
             time.sleep(0.5)
-        assert Task.objects.filter(id__in=task_ids).count() == len(task_ids)
+        assert Task.objects.filter(id__in=task_ids).count() == len(task_ids), "the clusters did not finish in time"
     finally:
         for cluster in clusters:
             cluster.send_signal(signal.SIGTERM)
@@ -81,13 +72,30 @@ def test_two_clusters_export_every_expense_exactly_once(live_server):
                 cluster.kill()
         connection.flushdb()
 
-    assert ExportJob.objects.exclude(status__in=["completed", "completed_with_errors"]).count() == 0
-    for client, database in clients:
+    # No loss: every Pleo job and item reached a final state, each expense has one export record, exported.
+    assert ExportJob.objects.count() == CLIENTS
+    assert ExportJob.objects.exclude(status__in=FINAL_JOB_STATUSES).count() == 0
+    assert ExportJobItem.objects.count() == CLIENTS * EXPENSES_PER_CLIENT
+    assert ExportJobItem.objects.exclude(status="successful").count() == 0
+    assert ExportRecord.objects.count() == CLIENTS * EXPENSES_PER_CLIENT
+    assert ExportRecord.objects.exclude(status="exported").count() == 0
+    assert ExportRecord.objects.values("client", "pleo_accounting_entry_id").distinct().count() == ExportRecord.objects.count()
+
+    runs = list(ExportRun.objects.exclude(started_at=None))
+    assert all(run.finished_at for run in runs), "a run never finished"
+    for client in clients:
+        # One worker at a time per client: its runs' started..finished intervals never overlap.
+        assert overlapping([run for run in runs if run.client_id == client.pk]) == []
+        # No duplicate: each expense booked once in the client's own (emulated) Odoo database.
         records = ExportRecord.objects.filter(client=client)
-        assert records.count() == EXPENSES
-        refs = [r.values.get("ref") for r in EmulatedRecord.objects.filter(database=database, model="account.move")]
-        refs = [ref for ref in refs if ref and ref.startswith("PLEO-")]
-        assert len(refs) == len(set(refs)), "an expense was booked twice"
-        assert sorted(refs) == sorted(r.odoo_reference for r in records.filter(status="exported"))
-        # Another poll of the same client ran at the same time: it found the lock and left.
-        assert client.export_runs.filter(status="succeeded").count() >= 1
+        moves = EmulatedRecord.objects.filter(database__name=client.odoo_connection.database, model="account.move")
+        refs = [ref for ref in (move.values.get("ref") for move in moves) if ref and ref.startswith("PLEO-")]
+        assert len(refs) == len(set(refs)) == EXPENSES_PER_CLIENT, "an expense was booked twice or not at all"
+        assert sorted(refs) == sorted(records.values_list("odoo_reference", flat=True))
+
+    # The evidence that the lock was contested and the clusters did work side by side: polls of the same
+    # client were turned away while another held its lock, and runs of different clients overlapped.
+    refused = Task.objects.filter(id__in=task_ids, success=False)
+    assert refused.count() == sum("already running" in (task.result or "") for task in refused)
+    assert refused.count() > 0, "no poll ever met a held lock: the test did not exercise it"
+    assert overlapping(runs), "no two runs ran at the same time: the clusters did not work in parallel"
