@@ -6,7 +6,9 @@ this one, so the task is queued by name (exports.tasks.client_action_run) and th
 """
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -26,6 +28,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+# django-q2 stops a task after this long, so an action still "running" past it lost its worker.
+RUNNING_AT_MOST = timedelta(seconds=settings.Q_CLUSTER["timeout"])
+WORKER_LOST = "The background worker stopped before this finished; nothing was lost, run it again."
+
 # What a piece of work hands back: did it go well, and the sentence the person reads.
 Work = Callable[[ClientAction], tuple[bool, str]]
 
@@ -43,6 +49,9 @@ def client_action_request(*, client: Client, kind: str, by=None) -> tuple[Client
         raise PortalError("Unknown action: choose Verify, Sync now or Export now.")
     if kind != ClientActionKind.VERIFY and not client.is_active:
         raise PortalError(f"{client} is paused: resume it before syncing or exporting.")
+    ClientAction.objects.filter(
+        client=client, kind=kind, status=ClientActionStatus.RUNNING, started_at__lt=timezone.now() - RUNNING_AT_MOST
+    ).update(status=ClientActionStatus.FAILED, outcome=WORKER_LOST, progress="", finished_at=timezone.now())
     busy = ClientAction.objects.filter(client=client, kind=kind, status__in=ClientActionStatus.busy())
     existing = busy.first()
     if existing is not None:

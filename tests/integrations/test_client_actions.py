@@ -1,6 +1,6 @@
 """Verify, Sync now and Export now from the client page: queued in the background, run once, their
 progress and outcome shown in plain words; and the staff's bulk actions on the client list."""
-from datetime import date
+from datetime import date, timedelta
 from unittest import mock
 
 import pytest
@@ -156,6 +156,16 @@ def test_a_second_delivery_of_a_running_action_does_not_run_it_again(client_comp
     work = mock.Mock(return_value=(True, "done"))
     assert client_action_execute(action_id=action.pk, work=work) is None
     work.assert_not_called()
+
+
+@pytest.mark.django_db
+def test_an_action_whose_worker_died_does_not_block_the_button(admin_browser, client_company, queue_held):
+    lost = ClientAction.objects.create(client=client_company, kind="verify", status="running",
+                                       started_at=timezone.now() - timedelta(hours=2))
+    admin_browser.post(run_url(client_company), {"kind": "verify"})
+    lost.refresh_from_db()
+    assert lost.status == "failed" and "run it again" in lost.outcome
+    assert ClientAction.objects.filter(client=client_company, status="queued").count() == 1
 
 
 @pytest.mark.django_db
