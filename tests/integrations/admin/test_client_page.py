@@ -31,7 +31,7 @@ def test_page_after_a_real_export_shows_runs_settings_and_links(admin_browser, e
     html = page_of(admin_browser, export_client.pk)
     assert "Odoo of Client A BV" in html and "Pleo of Client A BV" in html
     assert "Not verified yet: press Verify." in html
-    assert "0 expense(s) waiting in Pleo&#x27;s export queue" in html
+    assert "0 expense(s) waiting in Pleo's export queue" in html
     # the last export run with its counts and links to the run and its records
     assert reverse("admin:exports_exportrun_change", args=[run.pk]) in html
     assert f"run={run.pk}" in html
