@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres browser bench clean
+.PHONY: run test test-sqlite test-postgres browser bench bench-load clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ bench: $(STAMP)
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	DEBUG=true SANDBOX_ENABLED=true DATABASE_URL="sqlite:///$$tmp/bench.sqlite3" \
 	$(BIN)/python manage.py bench_exports $(BENCH_ARGS)
+
+# The load benchmark (issue 7): N qcluster processes on PostgreSQL and Redis db 12, in a database it creates and
+# drops (createdb fails, and nothing is dropped, if BENCH_LOAD_DB exists); BENCH_LOAD_ARGS="--clients 20 --minutes 2".
+BENCH_LOAD_DB ?= portal_bench_load
+BENCH_LOAD_POSTGRES ?= postgres://postgres@127.0.0.1:5432
+bench-load: $(STAMP)
+	createdb --maintenance-db=$(BENCH_LOAD_POSTGRES)/postgres $(BENCH_LOAD_DB) && \
+	trap 'dropdb --maintenance-db=$(BENCH_LOAD_POSTGRES)/postgres $(BENCH_LOAD_DB)' EXIT && \
+	DEBUG=true SANDBOX_ENABLED=true DATABASE_URL=$(BENCH_LOAD_POSTGRES)/$(BENCH_LOAD_DB) \
+	REDIS_URL=redis://127.0.0.1:6379/12 $(BIN)/python manage.py bench_load $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) data
