@@ -79,6 +79,21 @@ def page(request, chromium, live_server):
     context.close()
 
 
+@pytest.fixture(autouse=True)
+def sandboxes_at_live_server(live_server, monkeypatch):
+    """The portal reaches the sandboxes at live_server.url. On PostgreSQL it does so over HTTP. On SQLite the
+    live server's threads share one in-memory connection, so a portal request that writes in a transaction
+    and then asks the emulated Odoo (another request on that connection) finds the table locked: there the
+    same URLs are answered in-process, in the portal request's own thread and transaction."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        from integrations import services
+        from sandbox.transport import in_process_session
+
+        monkeypatch.setattr(services, "http_session", lambda: in_process_session(live_server.url))
+
+
 @pytest.fixture
 def firm_admin(transactional_db):
     from tests.factories import UserFactory
