@@ -38,10 +38,17 @@ def test_a_yen_value_that_only_fits_iso_minor_units_is_refused_not_guessed():
         contract.money_to_decimal({"currency": "JPY", "value": 1250})
 
 
-@pytest.mark.parametrize("value", [None, "abc", True, float("nan")])
+@pytest.mark.parametrize("value", [None, "abc", "1250", True, float("nan"), float("inf"), [1250]])
 def test_a_value_that_is_not_a_number_is_refused(value):
-    with pytest.raises(PleoServerError):
+    # "1250" breaks the contract's `type: number`: the portal does not guess whether it meant cents.
+    with pytest.raises(PleoServerError, match="not a number"):
         contract.money_to_decimal({"currency": "DKK", "value": value})
+
+
+@pytest.mark.parametrize("currency", ["EURO", "eur", "", None, "UNDEFINED", "€", 978])
+def test_a_currency_that_is_not_an_iso_code_is_refused(currency):
+    with pytest.raises(PleoServerError, match="not an ISO 4217 currency code"):
+        contract.money_to_decimal({"currency": currency, "value": 1250})
 
 
 def test_every_amount_in_the_example_export_items_reads_as_decimal(example):
