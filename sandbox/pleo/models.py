@@ -53,6 +53,8 @@ class FaultKind(models.TextChoices):
     SLOW = "slow"
     DROP = "drop"
     TIMEOUT = "timeout"  # the call is applied, then the caller waits in vain for the answer
+    HTML_PAGE = "html_page"  # 200 OK with a maintenance web page instead of JSON
+    TRUNCATED_JSON = "truncated_json"  # 200 OK with half of the real JSON body, sent complete
 
 
 class Organisation(models.Model):

@@ -481,8 +481,9 @@ def fault_add(
     """The next `count` calls matching (method, path prefix[, company]) answer `kind` instead.
 
     kind: http_429 (with Retry-After: retry_after), http_500, http_502, http_503, slow (sleep `delay`
-    seconds, then answer normally), drop (the body breaks off mid-way) or timeout (the call is applied, then
-    no answer in time: sleep `delay`, in-process a read time-out). method "*" matches any method.
+    seconds, then answer normally), drop (the body breaks off mid-way), timeout (the call is applied, then
+    no answer in time: sleep `delay`, in-process a read time-out), html_page (200 with a web page) or
+    truncated_json (200 with half of the real body: the call is applied). method "*" matches any method.
     """
     if kind not in FaultKind.values:
         raise ValueError(f"Unknown fault kind {kind!r}; choose from {FaultKind.values}.")

@@ -181,6 +181,15 @@ def _fault_response(request, company_ids: list[int], answer):
         time.sleep(rule.delay_seconds)
         real[BROKEN_ANSWER_HEADER] = "read_timeout"
         return real
+    if rule.kind == FaultKind.HTML_PAGE:
+        # A maintenance page or a login wall in front of the API, sent with 200 OK.
+        return HttpResponse(b"<!DOCTYPE html><html><head><title>Pleo</title></head><body><h1>We'll be back "
+                            b"soon</h1></body></html>", status=200, content_type="text/html; charset=utf-8")
+    if rule.kind == FaultKind.TRUNCATED_JSON:
+        # The connection stays whole but the body is cut (a proxy's size limit): invalid JSON with 200 OK.
+        real = answer()
+        content = real.content if not real.streaming else b"".join(real.streaming_content)
+        return HttpResponse(content[: max(1, len(content) // 2)], status=200, content_type=real["Content-Type"])
     # drop: promise the whole body, send half of it, then break the stream so the client sees a
     # truncated body (IncompleteRead / ChunkedEncodingError), as when a connection dies mid-response.
     real = answer()

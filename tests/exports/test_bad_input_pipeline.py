@@ -8,11 +8,12 @@ import pytest
 from exports.models import ExportRecord, ExportRun
 from exports.services import export_queue_poll
 from integrations.pleo.client import PleoClient
+from integrations.pleo.errors import PleoError
 from sandbox.odoo.models import EmulatedRecord
 from sandbox.odoo.services import emulated_fault_add
 from sandbox.pleo.models import File
 from sandbox.pleo.scenarios import export_items_generate
-from sandbox.pleo.services import export_job_create
+from sandbox.pleo.services import export_job_create, fault_add
 from tests.exports.services.conftest import export_client  # noqa: F401 (the fixture, shared with services/)
 
 __all__: list[str] = []
@@ -245,3 +246,49 @@ def test_a_bad_answer_to_the_create_fails_the_batch_clearly_and_the_next_run_boo
     refs = odoo_refs(fake_odoo)
     assert len(refs) == len(set(refs)) == len(failed)
     assert all(r.status == "exported" for r in ExportRecord.objects.filter(pk__in=[r.pk for r in failed]))
+
+
+@pytest.mark.django_db
+def test_pleo_answering_a_web_page_fails_the_run_with_what_to_check_and_the_next_run_books_all(
+        export_client, fake_odoo, fake_pleo):
+    items, job = seed_job(fake_pleo)
+    fault_add(company=fake_pleo.company, method="GET", path_prefix="/v3/export-items", kind="html_page")
+
+    with pytest.raises(PleoError):
+        export_queue_poll(client_id=export_client.pk)
+
+    run = ExportRun.objects.get(client=export_client)
+    assert run.status == "failed" and run.error.startswith(
+        "Pleo answered with a web page instead of JSON (HTTP 200): check the Pleo API address")
+    assert fake_pleo.token not in run.error and odoo_refs(fake_odoo) == []
+
+    export_queue_poll(client_id=export_client.pk)
+
+    job.refresh_from_db()
+    assert job.status in ("completed", "completed_with_errors")
+    exported = ExportRecord.objects.filter(client=export_client, status="exported").count()
+    assert exported and len(odoo_refs(fake_odoo)) == len(set(odoo_refs(fake_odoo))) == exported
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method, path", [("GET", "/v3/export-jobs"), ("PUT", "/v3/export-jobs/")],
+                         ids=["job-list", "result-report"])
+def test_pleo_json_cut_off_on_the_way_is_settled_by_the_next_run_without_booking_twice(
+        export_client, fake_odoo, fake_pleo, method, path):
+    items, job = seed_job(fake_pleo)
+    fault_add(company=fake_pleo.company, method=method, path_prefix=path, kind="truncated_json")
+
+    with pytest.raises(PleoError) as caught:
+        export_queue_poll(client_id=export_client.pk)
+    assert str(caught.value).startswith("Pleo's answer broke off before it was complete")
+    assert not ExportRecord.objects.filter(client=export_client, status="exporting").exists()
+
+    export_queue_poll(client_id=export_client.pk)
+
+    job.refresh_from_db()
+    assert job.status in ("completed", "completed_with_errors")
+    refs = odoo_refs(fake_odoo)
+    assert refs and len(refs) == len(set(refs))
+    statuses = {str(ji.export_item.uuid): ji.status for ji in job.items.select_related("export_item")}
+    for record in ExportRecord.objects.filter(client=export_client):
+        assert statuses[record.pleo_accounting_entry_id] == ("successful" if record.status == "exported" else "failed")
