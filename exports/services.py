@@ -287,7 +287,9 @@ def _run_finish(run: ExportRun, status: str, calls: _Calls) -> None:
 def _readable(exc: Exception) -> str:
     if isinstance(exc, PortalError):
         return str(exc)
-    return f"Unexpected error ({type(exc).__name__}); the technical details are in the portal's log."
+    # The exception's name means nothing to a bookkeeper; it is in the log next to the traceback.
+    return ("The export stopped on a problem the portal did not expect; what was booked before it is kept. "
+            "Ask the portal's administrator to look at the log, then start the export again.")
 
 
 def _job_failure_type(exc: Exception) -> str:
@@ -469,7 +471,8 @@ def _locked_period_apply(job: _Job, bookings: list[_Booking]) -> list[_Booking]:
             kept.append(booking)
         elif job.lock_date_policy == "fail":
             job.fail(booking.record, f"The expense is dated {planned}, in a period locked in Odoo until "
-                                     f"{job.lock_date}. Unlock the period or change the lock-date policy.",
+                                     f"{job.lock_date}. Unlock the period in Odoo or change the lock-date policy "
+                                     "in the booking settings, then retry the record.",
                      "validation_failure")
         else:
             if job.lock_date_policy == "leave_draft":
@@ -514,7 +517,9 @@ def _partners_attach(job: _Job, bookings: list[_Booking]) -> list[_Booking]:
     for booking in bookings:
         need = booking.plan.partner
         if need is not None and need in refused:
-            reason = f"The contact “{need.name}” is not in Odoo and could not be created: {refused[need]}"
+            reason = (f"The contact “{need.name}” is not in Odoo and could not be created: "
+                      f"{str(refused[need]).rstrip('.')}. Create it in Odoo (or give the integration user the right "
+                      "to create contacts), then retry the record.")
             job.fail(booking.record, reason, "vendor_unknown")
             continue
         booking.partner_id = _partner_lookup(found, need) if need else None
@@ -623,7 +628,8 @@ def _moves_create(job: _Job, chunk: list[_Booking]) -> None:
             return
         for booking in chunk:
             reason_type = "authorization_failure" if isinstance(exc, OdooPermissionError) else "accounting_system_validation_failure"
-            job.fail(booking.record, f"Odoo refused the entry: {exc}", reason_type)
+            job.fail(booking.record, f"Odoo refused the entry: {str(exc).rstrip('.')}. Correct what Odoo names "
+                                     "(in Odoo or in the mappings), then retry the record.", reason_type)
         return
     for booking, move_id in zip(chunk, ids):
         booking.move = {"id": move_id, "state": "draft"}
@@ -668,7 +674,8 @@ def _corrections_needed(job: _Job, drafts: list[_Booking]) -> list[_Booking]:
             if booking.corrections and booking.plan.move_type != "entry":
                 # Odoo recomputes a bill's tax lines from its invoice lines: no write can pin them.
                 raise _Mismatch(f"Odoo computes VAT {_odoo_vat(booking.lines)} on this bill but Pleo's VAT is "
-                                f"{booking.plan.expected_vat}; the bill was not booked.")
+                                f"{booking.plan.expected_vat}; the bill was not booked. Book this kind as a journal "
+                                "entry in the booking settings, or correct the VAT in Pleo, then retry the record.")
         except _Mismatch as exc:
             job.odoo.execute_kw("account.move", "unlink", [[booking.move["id"]]])
             booking.record.odoo_record_id = None
@@ -719,7 +726,9 @@ def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, De
         else:
             balance += amount
     if counter is None:
-        raise _Mismatch(f"Odoo's entry has no line on the counter account; Pleo total {plan.expected_total}.")
+        raise _Mismatch(f"Odoo left out the line on the Wallet or payable account, so the entry cannot carry "
+                        f"Pleo's total of {plan.expected_total}; it was not booked. Check the accounts in the booking "
+                        "settings, then retry the record.")
     for tax_id, group in tax_lines.items():
         target = vat_by_tax.get(tax_id, Decimal(0))
         for positive in (True, False):
@@ -730,7 +739,9 @@ def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, De
             first_line, first_amount = side[0]
             new_magnitude = abs(first_amount) + (target - current)
             if new_magnitude < 0:
-                raise _Mismatch(f"Odoo's VAT {current} cannot be set to Pleo's VAT {target}.")
+                raise _Mismatch(f"Odoo's VAT {current} cannot be set to Pleo's VAT {target}; the entry was not "
+                                "booked. Check that the Pleo tax code is mapped to an Odoo tax of the same rate, "
+                                "then retry the record.")
             new_amount = new_magnitude if positive else -new_magnitude
             balance += new_amount + sum(amount for _, amount in side[1:])
             if new_amount != first_amount:
@@ -739,7 +750,8 @@ def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, De
     if abs(balance) != plan.expected_total:
         raise _Mismatch(
             f"Odoo's total would be {abs(balance)} but Pleo charged {plan.expected_total} "
-            f"(VAT in Pleo {plan.expected_vat}); the entry was not booked."
+            f"(VAT in Pleo {plan.expected_vat}); the entry was not booked. Check the tax mappings of its VAT "
+            "codes, then retry the record."
         )
     if -balance != counter_amount:
         commands.append((1, counter_line["id"], _side(-balance)))
@@ -768,7 +780,8 @@ def _moves_post(job: _Job, booked: list[_Booking]) -> None:
             job.odoo.execute_kw("account.move", "action_post", [[b.move["id"] for b in chunk]])
         except (OdooUserError, OdooValidationError) as exc:
             if len(chunk) == 1:
-                job.fail(chunk[0].record, f"Odoo refused to post the entry (it stays a draft in Odoo): {exc}",
+                job.fail(chunk[0].record, "Odoo refused to post the entry (it stays a draft in Odoo): "
+                                          f"{str(exc).rstrip('.')}. Correct what Odoo names, then retry the record.",
                          "accounting_system_validation_failure")
                 continue
             for booking in chunk:
@@ -983,7 +996,9 @@ def _payments_book(job: _Job, booked: list[_Booking]) -> None:
             odoo.execute_kw("account.move", "action_post", [ids])
         except (OdooUserError, OdooValidationError, OdooPermissionError) as exc:
             for _, booking in to_create:
-                job.fail(booking.record, f"The bill is booked but Odoo refused its payment from the Pleo Wallet: {exc}",
+                job.fail(booking.record, f"The bill is booked but Odoo refused its payment from the Pleo Wallet: "
+                                         f"{str(exc).rstrip('.')}. Check the Wallet account and the card journal "
+                                         "in the booking settings, then retry the record.",
                          "accounting_system_validation_failure")
             return
         payments.update({ref: new_id for (ref, _), new_id in zip(to_create, ids)})

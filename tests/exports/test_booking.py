@@ -369,7 +369,8 @@ def test_an_unmapped_category_is_refused_naming_it(booking_fixtures):
     categories = {k: v for k, v in booking_fixtures.context.categories.items() if k != account["id"]}
     refused = _refusal(item, booking_fixtures.with_context(categories=categories))
     assert refused.failure_reason_type == "account_unknown"
-    assert str(refused) == "Category “Meals” (7200) is not mapped to an Odoo account."
+    assert str(refused) == ("Category “Meals” (7200) is not mapped to an Odoo account. Map it under "
+                            "Mappings → Category mappings, then retry the record.")
 
 
 def test_an_unmapped_tax_code_is_refused_naming_it(booking_fixtures):
