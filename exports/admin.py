@@ -316,5 +316,10 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
         except PortalError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
+        if not count:
+            self.message_user(request, "None of the selected records failed, so there was nothing to retry. Only "
+                                       "failed records can be retried; exported and skipped ones are settled.",
+                              messages.WARNING)
+            return
         self.message_user(request, f"{count} failed record(s) sent back to Pleo's export queue; they are exported "
                                    "with the client's next run, which has been started.", messages.SUCCESS)
