@@ -161,6 +161,9 @@ ODOO_MAX_RETRIES = env.int("ODOO_MAX_RETRIES", default=3)
 ALLOW_HTTP_LOOPBACK = env.bool("ALLOW_HTTP_LOOPBACK", default=DEBUG)
 # Hosts the firm explicitly allows over plain http (an on-premise Odoo inside its own network).
 HTTP_ALLOWED_HOSTS = env.list("HTTP_ALLOWED_HOSTS", default=[])
+# Hosts the portal may call although they resolve to a private, loopback or link-local address (an
+# on-premise Odoo inside the firm's network). Every other host must resolve to public addresses only.
+HTTP_PRIVATE_HOSTS_ALLOWED = env.list("HTTP_PRIVATE_HOSTS_ALLOWED", default=[])
 
 # Pleo
 # Pleo accepts attachments of at most 30 MB (pleo-api README §6.5); a larger receipt fails its item.

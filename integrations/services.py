@@ -1,6 +1,8 @@
 """Clients, their connections and the "Verify" checks of both sides."""
 import ipaddress
 import logging
+import re
+import socket
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
@@ -31,6 +33,8 @@ __all__ = [
     "Check",
     "ConnectionCheck",
     "model_update",
+    "AddressRefused",
+    "PolicySession",
     "url_policy_check",
     "http_session",
     "odoo_client_for",
@@ -74,38 +78,147 @@ def model_update(*, instance, fields: list[str], data: dict) -> tuple[object, bo
 
 
 # Outgoing addresses ---------------------------------------------------------------------------
+# Server-side request forgery: a URL typed into a connection, or sent by Pleo (receipts), must not make
+# the portal call inside the firm's network or the cloud machine's metadata service.
+
+# The metadata services hand out the machine's own cloud credentials: refused whatever the settings say.
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog"})
+METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")})
+# NAT64 (RFC 6052) addresses carry an IPv4 address in their last 32 bits.
+NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+# One number of the loose IPv4 forms the C resolver accepts: hex, octal (leading 0) or decimal.
+_LOOSE_IPV4_PART = re.compile(r"0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*")
+
+
+class AddressRefused(requests.exceptions.InvalidURL):
+    """The portal's session refused to call an address, or to follow a redirect to it (url_policy_check)."""
+
 
 def url_policy_check(url: str) -> None:
-    """Refuse an address the portal must not call: https only, plain http for loopback when allowed."""
+    """Refuse an address the portal must not call; run at save, at Verify and before every request.
+
+    https only; plain http to loopback when ALLOW_HTTP_LOOPBACK, or to HTTP_ALLOWED_HOSTS. Every address
+    the host resolves to must be public: no private, loopback (unless ALLOW_HTTP_LOOPBACK), link-local,
+    metadata, multicast, unspecified or reserved address, unless the host is in HTTP_PRIVATE_HOSTS_ALLOWED.
+    Checked again before each request because a name's addresses can change after it was saved. A name
+    that does not resolve passes: there is nothing to reach, and the call then fails as unreachable.
+    """
     parts = urlsplit(url or "")
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in {"http", "https"} or not host:
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme not in {"http", "https"} or not host or port == -1:
         raise ValidationError(f"“{url}” is not a web address. Enter it like https://mycompany.odoo.com")
     if parts.username or parts.password:
         raise ValidationError("Leave user name and password out of the address; enter them in their own fields.")
-    if parts.scheme == "https":
+    origin = f"{parts.scheme}://{parts.netloc}"  # never the path or query: a receipt link is signed there
+    literal = _ip_literal(host)
+    if host in METADATA_HOSTS or (literal and _unwrapped(literal) in METADATA_ADDRESSES):
+        raise ValidationError(f"“{origin}” is the cloud metadata service of the portal's own server; "
+                              "the portal never calls it.")
+    if parts.scheme == "http" and not (
+        host in _hosts_setting("HTTP_ALLOWED_HOSTS") or (settings.ALLOW_HTTP_LOOPBACK and _is_loopback(host, literal))
+    ):
+        raise ValidationError(
+            f"“{origin}” uses plain http, which would send the API key unencrypted. Use the https address."
+        )
+    if host in _hosts_setting("HTTP_PRIVATE_HOSTS_ALLOWED"):
         return
-    if host in settings.HTTP_ALLOWED_HOSTS:
-        return
-    if settings.ALLOW_HTTP_LOOPBACK and _is_loopback(host):
-        return
-    raise ValidationError(
-        f"“{url}” uses plain http, which would send the API key unencrypted. Use the https address."
-    )
+    for address in [literal] if literal else _addresses(host, port or (443 if parts.scheme == "https" else 80)):
+        reason = _address_refusal(address)
+        if reason:
+            raise ValidationError(
+                f"“{origin}” leads to {address}, {reason}; the portal calls only addresses on the public "
+                f"internet. If this is a server of the firm, the administrator can allow “{host}” "
+                "(setting HTTP_PRIVATE_HOSTS_ALLOWED)."
+            )
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _hosts_setting(name: str) -> set[str]:
+    return {h.lower().rstrip(".") for h in getattr(settings, name, [])}
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host written as a number stands for, in every form the resolver accepts:
+    2130706433, 0x7f.1, 0177.0.0.1 and 127.1 are all 127.0.0.1."""
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
+        pass
+    parts = host.split(".")
+    if not 1 <= len(parts) <= 4 or not all(_LOOSE_IPV4_PART.fullmatch(p) for p in parts):
+        return None
+    numbers = [int(p, 16) if p[:2] in ("0x", "0X") else int(p, 8) if p.startswith("0") else int(p) for p in parts]
+    *head, last = numbers
+    if any(n > 255 for n in head) or last >= 256 ** (4 - len(head)):
+        return None
+    return ipaddress.IPv4Address(sum(n << (24 - 8 * i) for i, n in enumerate(head)) + last)
+
+
+def _unwrapped(address):
+    """The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64 IPv6 address, else the address."""
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return address.ipv4_mapped
+        if address in NAT64_PREFIX:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+def _is_loopback(host: str, literal) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    return bool(literal) and _unwrapped(literal).is_loopback
+
+
+def _addresses(host: str, port: int) -> list:
+    try:
+        found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    # An IPv6 link-local answer may carry its interface ("fe80::1%eth0").
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+
+
+def _address_refusal(address) -> str:
+    """Why the portal must not call this address, in words; empty when it may."""
+    address = _unwrapped(address)
+    if address in METADATA_ADDRESSES:
+        return "the cloud metadata service"
+    if address.is_loopback:
+        return "" if settings.ALLOW_HTTP_LOOPBACK else "the portal's own server (loopback)"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private:
+        return "an address inside a private network"
+    if not address.is_global:
+        return "a reserved address"
+    return ""
+
+
+class PolicySession(requests.Session):
+    """Checks every request against url_policy_check just before sending it. requests sends each
+    redirect hop through `send` too, so a redirect to a forbidden address is refused the same way."""
+
+    def send(self, request, **kwargs):
+        try:
+            url_policy_check(request.url)
+        except ValidationError as exc:
+            raise AddressRefused(" ".join(exc.messages), request=request) from None
+        return super().send(request, **kwargs)
 
 
 def http_session() -> requests.Session:
     """The HTTP session every outgoing client uses; tests swap it for the in-process sandboxes."""
-    return requests.Session()
+    return PolicySession()
 
 
 def odoo_client_for(connection: OdooConnection, *, company: bool = True) -> OdooClient:
@@ -174,7 +287,7 @@ def odoo_connection_save(*, client: Client, data: dict, api_key: str = "") -> Od
     says anything about the new target.
     """
     data = {**data, "url": (data.get("url") or "").strip().rstrip("/")}
-    url_policy_check(data["url"])
+    _url_field_check("url", data["url"])
     connection = OdooConnection.objects.filter(client=client).first()
     if connection is None:
         if not api_key:
@@ -197,7 +310,7 @@ def odoo_connection_save(*, client: Client, data: dict, api_key: str = "") -> Od
 def pleo_connection_save(*, client: Client, data: dict, api_token: str = "") -> PleoConnection:
     """Create or change a client's Pleo connection. A blank `api_token` keeps the stored one."""
     data = {**data, "api_base_url": (data.get("api_base_url") or settings.PLEO_API_BASE_URL).strip().rstrip("/")}
-    url_policy_check(data["api_base_url"])
+    _url_field_check("api_base_url", data["api_base_url"])
     connection = PleoConnection.objects.filter(client=client).first()
     if connection is None:
         if not api_token:
@@ -214,6 +327,14 @@ def pleo_connection_save(*, client: Client, data: dict, api_token: str = "") -> 
     if target_changed or api_token:
         _verification_reset(connection, keep_company=True)
     return connection
+
+
+def _url_field_check(field_name: str, url: str) -> None:
+    """url_policy_check, its message placed on the address field the person typed it in."""
+    try:
+        url_policy_check(url)
+    except ValidationError as exc:
+        raise ValidationError({field_name: exc.messages}) from None
 
 
 def _verification_reset(connection, *, keep_company: bool) -> None:
