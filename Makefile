@@ -8,18 +8,22 @@ STAMP := $(VENV)/.requirements-installed
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres browser bench bench-load clean
+.PHONY: run test audit test-sqlite test-postgres browser bench bench-load clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt requirements-audit.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-audit.txt
 	touch $(STAMP)
 
 # The portal with its django-q2 scheduler, on SQLite and the ORM broker, with the sandboxes on.
 run: $(STAMP)
 	DEBUG=true SANDBOX_ENABLED=true $(BIN)/python manage.py run_portal --port $(PORT)
 
-test: test-sqlite test-postgres
+test: audit test-sqlite test-postgres
+
+# First: fail on a pin with a known vulnerability (PyPI's advisory data; nothing else leaves the machine).
+audit: $(STAMP)
+	$(BIN)/pip-audit --no-deps --disable-pip -r requirements.txt -r requirements-audit.txt
 
 # Debian's Chromium for the browser tests (tests/browser): Playwright drives it and never downloads a browser.
 browser:
