@@ -109,6 +109,8 @@ class ExportRecord(ClientOwnedModel):
             models.Index(fields=["client", "created_at"], name="exports_record_client_created"),
             models.Index(fields=["pleo_accounting_entry_id"], name="exports_record_entry"),
             models.Index(fields=["client", "status"], name="exports_record_client_status"),
+            # The dashboard counts each client's failed records of the last 24 hours and 7 days.
+            models.Index(fields=["client", "status", "updated_at"], name="exports_record_client_updated"),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from integrations.models import Client
 __all__ = [
     "SCHEDULE_PREFIXES",
     "HISTORY_PURGE_SCHEDULE",
+    "poll_schedule_name",
     "client_schedule_specs",
     "client_schedules_ensure",
     "client_schedules_ensure_task",
@@ -31,13 +32,18 @@ DEFAULT_POLL_MINUTES = 5
 HISTORY_PURGE_SCHEDULE = "exports: purge export history past its retention"
 
 
+def poll_schedule_name(*, client_id: int) -> str:
+    """The name of the client's export poll: how the dashboard finds its next run."""
+    return f"{SCHEDULE_PREFIXES[0]} (client {client_id})"
+
+
 def client_schedule_specs(*, client: Client) -> list[dict]:
     """The schedules one client needs: name plus the Schedule fields update_or_create sets."""
     settings = getattr(client, "booking_settings", None)
     minutes = settings.poll_interval_minutes if settings is not None else DEFAULT_POLL_MINUTES
     kwargs = f"client_id={client.pk}"
     return [
-        {"name": f"exports: poll Pleo export queue (client {client.pk})", "func": "exports.tasks.export_queue_poll",
+        {"name": poll_schedule_name(client_id=client.pk), "func": "exports.tasks.export_queue_poll",
          "kwargs": kwargs, "schedule_type": Schedule.MINUTES, "minutes": minutes},
         {"name": f"mappings: sync taxes to Pleo (client {client.pk})", "func": "exports.tasks.tax_mapping_sync",
          "kwargs": kwargs, "schedule_type": Schedule.HOURLY, "minutes": None},
