@@ -367,6 +367,9 @@ def _items_export(job: _Job, items: list[dict]) -> list[dict]:
         if isinstance(plan, SkipPlan):
             job.updates.append(_record_skipped(record, job.run, plan.reason))
             continue
+        # An earlier run's failure is history now: left "failed", an entry that run did book in Odoo would be
+        # adopted below and then dropped as failed, its Pleo item never told.
+        record.status = ExportRecordStatus.PENDING
         bookings.append(_Booking(item=item, record=record, plan=plan))
     _moves_book(job, bookings)
     return job.updates

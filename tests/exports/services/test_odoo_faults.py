@@ -7,6 +7,7 @@ from exports.services import export_queue_poll
 from integrations.odoo.errors import OdooAuthenticationError, OdooError
 from integrations.services import odoo_connection_verify
 from sandbox.odoo.services import emulated_fault_add, emulated_faults_clear
+from sandbox.pleo.services import export_job_create
 from tests.exports.services.fault_checks import books_settled, job_seed, sleeps  # noqa: F401 (fixture)
 
 # Where Odoo breaks: the call that fails, and whether Odoo did the work before the answer was lost.
@@ -82,3 +83,25 @@ def test_one_lost_answer_while_odoo_keeps_working_costs_no_item(export_client, f
     records = books_settled(client=export_client, fake_odoo=fake_odoo, job=job)
     assert all(r.status == "exported" for r in records), [(r.status, r.last_error) for r in records]
     assert ExportRecord.objects.filter(client=export_client, attempts__gt=2).count() == 0
+
+
+@pytest.mark.django_db
+def test_an_expense_failed_after_odoo_booked_it_is_adopted_and_reported_by_the_next_export(
+        export_client, fake_odoo, fake_pleo, sleeps):
+    """Naive: an expense whose entry an earlier run booked but which failed (here its receipts were refused)
+    is adopted by its reference in the next export, but its old "failed" status drops it from the run:
+    never reported, its Pleo item left open and abandoned when the job closes."""
+    items, job = job_seed(fake_pleo, count=3)
+    # Odoo answers the receipts upload with a web page: the entries are booked, their receipts are not.
+    emulated_fault_add(database=fake_odoo.database, kind="html_page", model="ir.attachment", method="create")
+    export_queue_poll(client_id=export_client.pk)
+    first = list(ExportRecord.objects.filter(client=export_client))
+    assert {r.status for r in first} == {"failed"} and all(r.odoo_record_id for r in first)
+    assert all("the entry is booked" in r.last_error for r in first)
+
+    again = export_job_create(company=fake_pleo.company, items=items)  # the bookkeeper exports them again in Pleo
+    export_queue_poll(client_id=export_client.pk)
+
+    records = books_settled(client=export_client, fake_odoo=fake_odoo, job=again)
+    assert all(r.status == "exported" and r.last_error == "" for r in records), [(r.status, r.last_error) for r in records]
+    assert {r.odoo_record_id for r in records} == {r.odoo_record_id for r in first}  # adopted, not booked anew
