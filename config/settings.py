@@ -32,7 +32,7 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "dashboard.apps.PortalAdminConfig",  # django.contrib.admin with the dashboard as its home page
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "integrations",
     "mappings",
     "exports",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,287 @@
+"""The firm's dashboard: one row per client the user may see, what needs attention first, firm-wide totals.
+
+Everything is read in a fixed number of queries whatever the number of clients: the clients with their
+connections and latest runs (one query, correlated subqueries), the failure counts (one grouped query),
+the poll schedules (one query) and the staff members for the filter (one query).
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django_q.models import Schedule
+
+from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.models import ExportRecord, ExportRun
+from exports.schedules import poll_schedule_name
+from integrations.choices import ClientStatus
+from integrations.models import Client
+from mappings.choices import SyncRunStatus
+from mappings.models import SyncRun
+
+__all__ = [
+    "STALE_EXPORT_DAYS",
+    "MANY_WAITING",
+    "ConnectionState",
+    "DashboardRow",
+    "DashboardFilters",
+    "Dashboard",
+    "dashboard_filters_parse",
+    "dashboard_staff_choices",
+    "dashboard_build",
+]
+
+# An active client with expenses waiting and no successful export for this long has a stuck export.
+STALE_EXPORT_DAYS = 7
+# More expenses than this waiting in Pleo's queue: the exports do not keep up.
+MANY_WAITING = 100
+
+# What needs attention first: the lower, the sooner. Connection problems stop every export of the client.
+CONNECTION, FAILURES, STALE, WAITING, SYNC, FINE = range(6)
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    """One connection's health in words, with the page that shows it."""
+
+    label: str  # "Odoo" or "Pleo"
+    state: str  # verified, failing, refused, unverified, verify_failed, missing
+    text: str
+    url: str
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state != "verified"
+
+
+@dataclass
+class DashboardRow:
+    client: Client
+    url: str
+    odoo: ConnectionState
+    pleo: ConnectionState
+    last_export_at: datetime | None
+    last_export_url: str
+    last_sync_at: datetime | None
+    last_sync_status: str
+    last_sync_url: str
+    waiting: int | None
+    waiting_checked_at: datetime | None
+    failed_24h: int
+    failed_7d: int
+    failed_24h_url: str
+    failed_7d_url: str
+    next_run: datetime | None
+    reasons: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.client.name
+
+    @property
+    def paused(self) -> bool:
+        return self.client.status == ClientStatus.PAUSED
+
+    @property
+    def connections(self) -> tuple[ConnectionState, ConnectionState]:
+        return self.odoo, self.pleo
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.reasons)
+
+    @property
+    def attention(self) -> list[str]:
+        return [text for _, text in sorted(self.reasons, key=lambda reason: reason[0])]
+
+    def sort_key(self) -> tuple:
+        return (min((level for level, _ in self.reasons), default=FINE), self.name.lower(), self.client.pk)
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    attention: bool = False
+    paused: bool | None = None  # None: paused and active
+    staff_id: int | None = None
+
+    def as_params(self, **changes) -> str:
+        values = {"attention": self.attention, "paused": self.paused, "staff_id": self.staff_id, **changes}
+        params = {}
+        if values["attention"]:
+            params["attention"] = "1"
+        if values["paused"] is not None:
+            params["paused"] = "1" if values["paused"] else "0"
+        if values["staff_id"]:
+            params["staff"] = str(values["staff_id"])
+        return f"?{urlencode(params)}" if params else "?"
+
+
+@dataclass
+class Dashboard:
+    rows: list[DashboardRow]
+    totals: dict
+    filters: DashboardFilters
+    staff_choices: list[tuple[int, str]]
+    links: dict
+
+
+def dashboard_filters_parse(params) -> DashboardFilters:
+    """The dashboard's GET parameters; anything unreadable is ignored, like an unset filter."""
+    paused = {"1": True, "0": False}.get(params.get("paused", ""))
+    staff = params.get("staff", "")
+    return DashboardFilters(attention=params.get("attention") == "1", paused=paused,
+                            staff_id=int(staff) if staff.isdigit() else None)
+
+
+def dashboard_staff_choices(*, user) -> list[tuple[int, str]]:
+    """Staff members handling at least one client the user sees: a staff member learns no one else's clients."""
+    users = (get_user_model().objects.filter(clients__in=Client.objects.for_user(user), is_active=True)
+             .distinct().order_by("username"))
+    return [(person.pk, person.get_full_name() or person.get_username()) for person in users]
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else ""
+
+
+def _connection_state(client: Client, attribute: str, label: str) -> ConnectionState:
+    connection = getattr(client, attribute, None)
+    model_name = f"{label.lower()}connection"
+    if connection is None:
+        return ConnectionState(label, "missing", "no connection",
+                               reverse(f"admin:integrations_{model_name}_add") + f"?client={client.pk}")
+    url = reverse(f"admin:integrations_{model_name}_change", args=[connection.pk])
+    if connection.credentials_refused_at:
+        return ConnectionState(label, "refused", f"key refused since {_when(connection.credentials_refused_at)}: "
+                                                 "exports skipped until new credentials", url)
+    if connection.failing_since:
+        return ConnectionState(label, "failing", f"failing since {_when(connection.failing_since)}: "
+                                                 f"{connection.last_failure}", url)
+    if connection.verification_passed is None:
+        return ConnectionState(label, "unverified", "not verified yet", url)
+    if not connection.verification_passed:
+        return ConnectionState(label, "verify_failed", f"Verify failed on {_when(connection.verified_at)}", url)
+    return ConnectionState(label, "verified", "verified", url)
+
+
+def _client_page_url(client_id: int) -> str:
+    try:
+        return reverse("admin:integrations_client_overview", args=[client_id])
+    except NoReverseMatch:  # the client page is added by the exports app; without it, the edit form
+        return reverse("admin:integrations_client_change", args=[client_id])
+
+
+def _failures_url(client_id: int | None, since: datetime) -> str:
+    # The same three conditions as the counts, so the list behind a figure holds exactly that many records.
+    params = {"status__exact": ExportRecordStatus.FAILED, "updated_at__gte": since.isoformat()}
+    if client_id is not None:
+        params = {"client__id__exact": client_id, **params}
+    return reverse("admin:exports_exportrecord_changelist") + "?" + urlencode(params)
+
+
+def _reasons(row: DashboardRow, now: datetime) -> list[tuple[int, str]]:
+    reasons = [(CONNECTION, f"{state.label}: {state.text}") for state in (row.odoo, row.pleo) if state.needs_attention]
+    if row.failed_24h:
+        reasons.append((FAILURES, f"{row.failed_24h} failed export(s) in the last 24 hours"))
+    if row.last_sync_status == SyncRunStatus.FAILED:
+        reasons.append((SYNC, "the last sync failed"))
+    if not row.paused:
+        # Nothing waiting (0) means nothing to export: a quiet client is not a stuck one.
+        stale = row.last_export_at is None or row.last_export_at < now - timedelta(days=STALE_EXPORT_DAYS)
+        if stale and row.waiting != 0:
+            since = f"since {_when(row.last_export_at)}" if row.last_export_at else "yet"
+            reasons.append((STALE, f"no successful export {since}"))
+        if row.waiting is not None and row.waiting > MANY_WAITING:
+            reasons.append((WAITING, f"{row.waiting} expenses waiting in Pleo"))
+    return reasons
+
+
+def dashboard_build(*, user, filters: DashboardFilters | None = None) -> Dashboard:
+    """The rows the user may see, attention first then by name, the firm-wide totals and the filter choices."""
+    filters = filters or DashboardFilters()
+    now = timezone.now()
+    day_ago, week_ago = now - timedelta(hours=24), now - timedelta(days=7)
+    last_sync = SyncRun.objects.filter(client=OuterRef("pk")).order_by("-started_at", "-id")
+    last_export = (ExportRun.objects.filter(client=OuterRef("pk"), status=ExportRunStatus.SUCCEEDED)
+                   .order_by("-finished_at").values("finished_at")[:1])
+    clients = list(
+        Client.objects.for_user(user)
+        .select_related("odoo_connection", "pleo_connection")
+        .annotate(last_export_at=Subquery(last_export),
+                  last_sync_at=Subquery(last_sync.values("started_at")[:1]),
+                  last_sync_status=Subquery(last_sync.values("status")[:1]))
+        .order_by("name")
+    )
+    visible = Client.objects.for_user(user).values("pk")
+    # Records that are failed now, by their last change: what a bookkeeper still has to fix. Failed attempts
+    # would also count expenses a later retry exported, which need nothing more.
+    failures = {
+        row["client_id"]: row
+        for row in ExportRecord.objects.filter(client__in=visible, status=ExportRecordStatus.FAILED,
+                                               updated_at__gte=week_ago)
+        .values("client_id")
+        .annotate(week=Count("pk"), day=Count("pk", filter=Q(updated_at__gte=day_ago)))
+    }
+    names = {poll_schedule_name(client_id=client.pk): client.pk for client in clients}
+    next_runs = {
+        names[name]: next_run
+        for name, next_run in Schedule.objects.filter(name__in=names).exclude(repeats=0).values_list("name", "next_run")
+    } if names else {}
+    export_runs = reverse("admin:exports_exportrun_changelist")
+    sync_runs = reverse("admin:mappings_syncrun_changelist")
+
+    rows = []
+    for client in clients:
+        counts = failures.get(client.pk, {})
+        pleo = getattr(client, "pleo_connection", None)
+        row = DashboardRow(
+            client=client,
+            url=_client_page_url(client.pk),
+            odoo=_connection_state(client, "odoo_connection", "Odoo"),
+            pleo=_connection_state(client, "pleo_connection", "Pleo"),
+            last_export_at=client.last_export_at,
+            last_export_url=f"{export_runs}?client__id__exact={client.pk}",
+            last_sync_at=client.last_sync_at,
+            last_sync_status=client.last_sync_status or "",
+            last_sync_url=f"{sync_runs}?client__id__exact={client.pk}",
+            waiting=pleo.queue_waiting if pleo else None,
+            waiting_checked_at=pleo.queue_checked_at if pleo else None,
+            failed_24h=counts.get("day", 0),
+            failed_7d=counts.get("week", 0),
+            failed_24h_url=_failures_url(client.pk, day_ago),
+            failed_7d_url=_failures_url(client.pk, week_ago),
+            next_run=next_runs.get(client.pk) if client.status == ClientStatus.ACTIVE else None,
+        )
+        row.reasons = _reasons(row, now)
+        rows.append(row)
+    rows.sort(key=DashboardRow.sort_key)
+
+    totals = {
+        "clients": len(rows),
+        "active": sum(not row.paused for row in rows),
+        "paused": sum(row.paused for row in rows),
+        "attention": sum(row.needs_attention for row in rows),
+        "connections_to_fix": sum(state.needs_attention for row in rows for state in (row.odoo, row.pleo)),
+        "failed_24h": sum(row.failed_24h for row in rows),
+        "failed_7d": sum(row.failed_7d for row in rows),
+        "waiting": sum(row.waiting or 0 for row in rows),
+    }
+    if filters.staff_id:
+        handled = set(Client.objects.filter(staff=filters.staff_id).values_list("pk", flat=True))
+        rows = [row for row in rows if row.client.pk in handled]
+    if filters.paused is not None:
+        rows = [row for row in rows if row.paused == filters.paused]
+    if filters.attention:
+        rows = [row for row in rows if row.needs_attention]
+    links = {
+        "attention": filters.as_params(attention=True),
+        "paused": filters.as_params(paused=True),
+        "all": "?",
+        "failed_24h": _failures_url(None, day_ago),
+        "failed_7d": _failures_url(None, week_ago),
+    }
+    return Dashboard(rows=rows, totals=totals, filters=filters, staff_choices=dashboard_staff_choices(user=user),
+                     links=links)
