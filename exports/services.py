@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from exports.booking import BookingContext, BookingRefused, CategoryTarget, MovePlan, SkipPlan, TaxTarget, booking_plan
@@ -96,10 +96,24 @@ def client_export_lock(*, client: Client):
     ).update(holder=holder, locked_until=now + LOCK_LEASE)
     if not taken:
         raise ExportBusyError(f"An export of {client} is already running; this one was not started.")
+    _runs_of_stopped_workers_close(client)
     try:
         yield holder
     finally:
         ExportLock.objects.filter(client=client, holder=holder).update(holder="", locked_until=None)
+
+
+def _runs_of_stopped_workers_close(client: Client) -> None:
+    """Mark failed the runs a killed or restarted worker left "running": with the lease taken, none is alive.
+
+    Their jobs stay open in Pleo and the run about to start resumes them; this only ends the runs' story.
+    """
+    for run in ExportRun.objects.filter(client=client, status=ExportRunStatus.RUNNING):
+        # Its last sign of life: the last change to one of its records, else its start.
+        stopped = run.records.aggregate(last=Max("updated_at"))["last"] or run.started_at or run.created_at
+        run.error = (f"The worker running this export stopped (killed or restarted) at "
+                     f"{timezone.localtime(stopped):%Y-%m-%d %H:%M}; the next run resumed the job.")
+        _run_finish(run, ExportRunStatus.FAILED, _Calls(), finished_at=stopped)
 
 
 # Booking context ---------------------------------------------------------------------------------
@@ -271,12 +285,12 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
         raise
 
 
-def _run_finish(run: ExportRun, status: str, calls: _Calls) -> None:
+def _run_finish(run: ExportRun, status: str, calls: _Calls, finished_at=None) -> None:
     counts = defaultdict(int)
     for outcome in run.records.values_list("status", flat=True):
         counts[outcome] += 1
     run.status = status
-    run.finished_at = timezone.now()
+    run.finished_at = finished_at or timezone.now()
     run.exported_count = counts[ExportRecordStatus.EXPORTED]
     run.failed_count = counts[ExportRecordStatus.FAILED]
     run.skipped_count = counts[ExportRecordStatus.SKIPPED]
