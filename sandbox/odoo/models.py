@@ -98,6 +98,7 @@ class FaultKind(models.TextChoices):
     CONNECTION_RESET = "connection_reset", _("The connection drops before an answer")
     READ_TIMEOUT = "read_timeout", _("No answer within the caller's time limit")
     ACCESS_DENIED = "access_denied", _("The login or API key is refused")
+    DELAY = "delay", _("Sleep, then answer normally (a slow Odoo)")
 
 
 class EmulatedFault(models.Model):

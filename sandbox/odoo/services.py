@@ -395,7 +395,7 @@ def rpc_handle(body: bytes, *, pinned_database: str | None = None) -> RpcRespons
     model = args[3] if service == "object" and len(args) > 4 else ""
     model_method = args[4] if service == "object" and len(args) > 4 else method
     fault = _fault_take(db_name, service, model, model_method) if isinstance(db_name, str) else None
-    if fault and fault.kind != FaultKind.AFTER_COMMIT_ERROR and not fault.after_commit:
+    if fault and fault.kind not in (FaultKind.AFTER_COMMIT_ERROR, FaultKind.DELAY) and not fault.after_commit:
         return _fault_response(fault, request_id)
 
     server = OdooServer(pinned_database)
@@ -422,6 +422,8 @@ def rpc_handle(body: bytes, *, pinned_database: str | None = None) -> RpcRespons
     payload = {"jsonrpc": "2.0", "id": request_id}
     if result is not None:
         payload["result"] = result
+    if fault and fault.kind == FaultKind.DELAY:  # slow, but the answer comes (the sleep holds no lock)
+        return RpcResponse(200, "application/json", _json(payload), sleep_seconds=fault.seconds)
     if fault and fault.after_commit:  # the work is done and committed, the answer is lost
         return _fault_response(fault, request_id)
     if fault:  # after_commit_error: the work is done and committed, the answer is lost
