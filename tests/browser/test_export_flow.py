@@ -23,6 +23,13 @@ def open_client(page):
     page.get_by_role("link", name=CLIENT).click()
 
 
+def dashboard_row(page):
+    """The client's row on the firm's dashboard, the admin's home page."""
+    row = page.locator("#client-dashboard").locator(f'tr[data-client="{CLIENT}"]')
+    expect(row).to_be_visible()
+    return row
+
+
 def client_actions(page):
     return page.locator("#client-actions")
 
@@ -109,8 +116,15 @@ def test_set_up_export_retry_a_failed_expense_and_download_the_history(page, fir
     assert "1 export job from Pleo: 2 exported, 1 failed, 0 skipped." in outcome, outcome
     expect(page.locator("#export-runs")).to_contain_text("Export now by anna")
 
+    # The morning dashboard puts the client first with its failure; the figure opens the failed expense.
+    page.get_by_role("link", name="Home").click()
+    row = dashboard_row(page)
+    expect(row.locator('[data-cell="failed-24h"]')).to_have_text("1")
+    expect(row.locator('[data-cell="last-export"]')).not_to_have_text("never")
+    expect(page.locator("#firm-totals [data-total='failed-24h']")).to_have_text("1")
+    screenshot(page, "dashboard-after-export")
     # The failed expense says why, in the bookkeeper's words.
-    page.get_by_role("main").get_by_role("link", name="Failed exports").click()
+    row.locator('[data-cell="failed-24h"]').get_by_role("link").click()
     failed_row = page.get_by_role("row").filter(has_text="Per diem")
     expect(failed_row).to_contain_text("Travel - per diem allowance")
     expect(failed_row).to_contain_text("is not mapped to an Odoo account")
@@ -145,7 +159,13 @@ def test_set_up_export_retry_a_failed_expense_and_download_the_history(page, fir
     expect(record).to_contain_text("retry by anna")
     screenshot(page, "export-record")
 
-    page.go_back()
+    page.get_by_role("link", name="Home").click()
+    expect(dashboard_row(page).locator('[data-cell="failed-24h"]')).to_have_text("0")
+    expect(page.locator("#firm-totals [data-total='failed-24h']")).to_have_text("0")
+    screenshot(page, "dashboard")
+
+    open_client(page)
+    page.get_by_role("main").get_by_role("link", name="Export history", exact=True).click()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV of this list").click()
     text = open(download.value.path(), encoding="utf-8").read()

@@ -47,8 +47,12 @@ def assert_out_of_reach(page, path: str) -> None:
 def test_staff_member_sees_and_reaches_only_their_own_client(page, staff_user, two_clients):
     own, other, record = two_clients
     log_in(page, staff_user.username)
+    dashboard = page.locator("#client-dashboard")
+    expect(dashboard.locator(f'tr[data-client="{own.name}"]')).to_be_visible()
+    expect(dashboard.locator(f'tr[data-client="{OTHER}"]')).to_have_count(0)
+    expect(dashboard.locator("tr[data-client]")).to_have_count(1)
     expect(page.locator("body")).not_to_contain_text(OTHER)
-    screenshot(page, "staff-home")
+    screenshot(page, "dashboard-staff")
 
     for path in (f"/admin/integrations/client/{other.pk}/overview/",
                  f"/admin/integrations/client/{other.pk}/change/",
