@@ -8,7 +8,7 @@ STAMP := $(VENV)/.requirements-installed
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PORT ?= 8000
 
-.PHONY: run test audit test-sqlite test-postgres browser bench bench-load clean
+.PHONY: run test audit test-sqlite test-postgres browser bench bench-load bench-dashboard clean
 
 $(STAMP): requirements.txt requirements-audit.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ bench-load: $(STAMP)
 	trap 'dropdb --maintenance-db=$(BENCH_LOAD_POSTGRES)/postgres $(BENCH_LOAD_DB)' EXIT && \
 	DEBUG=true SANDBOX_ENABLED=true DATABASE_URL=$(BENCH_LOAD_POSTGRES)/$(BENCH_LOAD_DB) \
 	REDIS_URL=redis://127.0.0.1:6379/12 $(BIN)/python manage.py bench_load $(BENCH_LOAD_ARGS)
+
+# The dashboard benchmark (issue 6): 500 clients and 1,000,000 export records in a PostgreSQL database it creates
+# and drops (createdb fails, and nothing is dropped, if BENCH_DASHBOARD_DB exists); BENCH_DASHBOARD_ARGS="--clients 50".
+BENCH_DASHBOARD_DB ?= bench_dashboard
+bench-dashboard: $(STAMP)
+	createdb --maintenance-db=$(BENCH_LOAD_POSTGRES)/postgres $(BENCH_DASHBOARD_DB) && \
+	trap 'dropdb --maintenance-db=$(BENCH_LOAD_POSTGRES)/postgres $(BENCH_DASHBOARD_DB)' EXIT && \
+	DEBUG=true DATABASE_URL=$(BENCH_LOAD_POSTGRES)/$(BENCH_DASHBOARD_DB) \
+	$(BIN)/python manage.py bench_dashboard $(BENCH_DASHBOARD_ARGS)
 
 clean:
 	rm -rf $(VENV) data
