@@ -50,9 +50,11 @@ def choose_option_starting_with(select, text: str) -> str:
 def chromium(monkeypatch):
     """Headless Chromium. Playwright's sync API runs an event loop in this thread, so Django's ORM, called by
     the test between browser steps, must be told that is fine (here only, not for the rest of the suite)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Export now and Verify run inside the request here (tasks are synchronous in tests): give a busy CI time.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
