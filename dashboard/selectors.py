@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -167,13 +167,6 @@ def _connection_state(client: Client, attribute: str, label: str) -> ConnectionS
     return ConnectionState(label, "verified", "verified", url)
 
 
-def _client_page_url(client_id: int) -> str:
-    try:
-        return reverse("admin:integrations_client_overview", args=[client_id])
-    except NoReverseMatch:  # the client page is added by the exports app; without it, the edit form
-        return reverse("admin:integrations_client_change", args=[client_id])
-
-
 def _failures_url(client_id: int | None, since: datetime) -> str:
     # The same three conditions as the counts, so the list behind a figure holds exactly that many records.
     params = {"status__exact": ExportRecordStatus.FAILED, "updated_at__gte": since.isoformat()}
@@ -239,7 +232,7 @@ def dashboard_build(*, user, filters: DashboardFilters | None = None) -> Dashboa
         pleo = getattr(client, "pleo_connection", None)
         row = DashboardRow(
             client=client,
-            url=_client_page_url(client.pk),
+            url=reverse("admin:integrations_client_overview", args=[client.pk]),
             odoo=_connection_state(client, "odoo_connection", "Odoo"),
             pleo=_connection_state(client, "pleo_connection", "Pleo"),
             last_export_at=client.last_export_at,
