@@ -190,6 +190,11 @@ PLEO_MAX_RETRIES = env.int("PLEO_MAX_RETRIES", default=3)
 EXPORT_HISTORY_RETENTION_DAYS = env.int("EXPORT_HISTORY_RETENTION_DAYS", default=3653)
 if EXPORT_HISTORY_RETENTION_DAYS < 0:
     raise ImproperlyConfigured("EXPORT_HISTORY_RETENTION_DAYS must be 0 (keep forever) or a number of days.")
+# Failed runs a Pleo export job gets (Odoo down, say) before its open expenses are failed in Pleo and the
+# job is closed, so a dead Odoo is not retried forever; the expenses are retried from the export history.
+EXPORT_MAX_JOB_ATTEMPTS = env.int("EXPORT_MAX_JOB_ATTEMPTS", default=5)
+if EXPORT_MAX_JOB_ATTEMPTS < 1:
+    raise ImproperlyConfigured("EXPORT_MAX_JOB_ATTEMPTS must be 1 or more.")
 
 # Sandboxes: the stand-ins for Pleo and Odoo, for tests, demo and benchmarks only.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)

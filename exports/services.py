@@ -216,7 +216,7 @@ def export_queue_poll(*, client_id: int, triggered_by: str = "schedule", batch_s
                 exc, (OdooAuthenticationError, PleoAuthenticationError)))
             raise
         connection_success_record(connection=pleo_connection)
-        if runs:
+        if any(run.status == ExportRunStatus.SUCCEEDED for run in runs):  # a job given up on did not reach Odoo
             connection_success_record(connection=OdooConnection.objects.get(client=client))
         return runs
 
@@ -260,6 +260,10 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
         open_ids = [c.get("accountingEntryId") for c in control if c.get("status") in ("pending", "in_progress")]
         items = export_items_for_entries(pleo.export_items(job["id"]), [i for i in open_ids if isinstance(i, str)])
         run.item_count = len(items)
+        failed_runs = list(ExportRun.objects.filter(client=client, pleo_job_id=job["id"], status=ExportRunStatus.FAILED)
+                           .order_by("started_at", "id"))
+        if len(failed_runs) >= settings.EXPORT_MAX_JOB_ATTEMPTS:
+            return _job_give_up(run=run, job=job, pleo=pleo, items=items, failed_runs=failed_runs, calls=calls)
         _, odoo = odoo_company_client_get(client=client)
         _count_calls(odoo.session, calls, "odoo")
         try:
@@ -283,6 +287,27 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
         run.error = _readable(exc)
         _run_finish(run, ExportRunStatus.FAILED, calls)
         raise
+
+
+def _job_give_up(*, run: ExportRun, job: dict, pleo: PleoClient, items: list[dict], failed_runs: list[ExportRun],
+                 calls: _Calls) -> ExportRun:
+    """Close a job whose runs kept failing instead of resuming it forever: its open expenses fail in Pleo
+    with the reason, and the bookkeeper retries them from the export history once Odoo works."""
+    reason = (f"Odoo could not be reached in {len(failed_runs)} runs since "
+              f"{timezone.localtime(failed_runs[0].started_at):%Y-%m-%d %H:%M} ({failed_runs[-1].error.rstrip('.')}). "
+              "Retry these expenses from the export history once Odoo works.")
+    updates = []
+    for record in _records_prepare(run=run, client=run.client, items=items).values():
+        if record.status in (ExportRecordStatus.EXPORTED, ExportRecordStatus.SKIPPED):
+            updates.append(_success_update(record))  # settled before Odoo went away; Pleo did not hear of it
+        else:
+            updates.append(_record_failed(record, run, reason, "accounting_system_unreachable"))
+    _results_report(pleo=pleo, job_id=job["id"], updates=updates)
+    failed = any(u["status"] == "failed" for u in updates)
+    pleo.export_job_event_send(job_id=job["id"], event="completed_with_errors" if failed else "completed")
+    run.error = reason if failed else ""
+    _run_finish(run, ExportRunStatus.FAILED if failed else ExportRunStatus.SUCCEEDED, calls)
+    return run
 
 
 def _run_finish(run: ExportRun, status: str, calls: _Calls, finished_at=None) -> None:
