@@ -140,10 +140,10 @@ def _clusters_start(*, count: int, workers: int, starts_file: Path, log_file: Pa
     env = {**os.environ, "DEBUG": "true", "SANDBOX_ENABLED": "true", "DATABASE_URL": _database_url(),
            "REDIS_URL": settings.REDIS_URL, "Q_WORKERS": str(workers), STARTS_FILE_VARIABLE: str(starts_file)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = log_file.open("ab")
-    return [subprocess.Popen([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "qcluster"],
-                             env=env, stdout=subprocess.DEVNULL, stderr=log)
-            for _ in range(count)]
+    with log_file.open("ab") as log:
+        return [subprocess.Popen([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "qcluster"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=log)
+                for _ in range(count)]
 
 
 def _clusters_stop(processes: list[subprocess.Popen]) -> None:
