@@ -76,8 +76,11 @@ def page(request, chromium, live_server):
     context.set_default_timeout(20_000)
     page = context.new_page()
     yield page
+    failed = f"failed-{request.node.name}"
     if getattr(request.node, "browser_test_failed", False):
-        screenshot(page, f"failed-{request.node.name}")  # where it stopped, for whoever reads the failure
+        screenshot(page, failed)  # where it stopped, for whoever reads the failure
+    else:
+        (SCREENSHOTS / f"{failed}.png").unlink(missing_ok=True)  # an earlier run's, no longer true
     context.close()
 
 
