@@ -178,7 +178,7 @@ def _failures_url(client_id: int | None, since: datetime) -> str:
 def _reasons(row: DashboardRow, now: datetime) -> list[tuple[int, str]]:
     reasons = [(CONNECTION, f"{state.label}: {state.text}") for state in (row.odoo, row.pleo) if state.needs_attention]
     if row.failed_24h:
-        reasons.append((FAILURES, f"{row.failed_24h} failed export(s) in the last 24 hours"))
+        reasons.append((FAILURES, f"{row.failed_24h} failed {'export' if row.failed_24h == 1 else 'exports'} in the last 24 hours"))
     if row.last_sync_status == SyncRunStatus.FAILED:
         reasons.append((SYNC, "the last sync failed"))
     if not row.paused:

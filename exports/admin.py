@@ -17,7 +17,7 @@ from exports.models import ExportAttempt, ExportRecord, ExportRun
 from exports.selectors import EXPORT_RECORD_CSV_HEADER, export_record_expense_details, export_records_csv_rows
 from integrations.admin import ClientFilter, ClientScopedMixin
 from integrations.errors import PortalError
-from integrations.pleo.contract import ITEM_FAILURE_REASON_TYPES, currency_decimals
+from integrations.pleo.contract import ITEM_FAILURE_REASON_TYPES
 
 __all__ = ["ExportRunAdmin", "ExportRecordAdmin", "ExportRunFilter", "FailureTypeFilter"]
 
@@ -185,7 +185,7 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
     change_form_template = "admin/exports/exportrecord/change_form.html"
     fieldsets = [
         ("The Pleo expense", {"fields": [
-            "client", "entry_date", "supplier", "spender", "description", "display_amount", "vat_amount",
+            "client", "entry_date", "supplier", "spender", "description", "display_amount", "display_vat",
             "display_categories", "display_tags", "display_kind", "display_receipts", "pleo_accounting_entry_id",
             "pleo_job_id"]}),
         ("The Odoo record", {"fields": [
@@ -282,9 +282,11 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
 
     @admin.display(description="Amount", ordering="amount")
     def display_amount(self, obj):
-        if obj.amount is None:
-            return ""
-        return f"{obj.amount.quantize(Decimal(1).scaleb(-currency_decimals(obj.currency)))} {obj.currency}"
+        return obj.money_display(obj.amount)
+
+    @admin.display(description="VAT", ordering="vat_amount")
+    def display_vat(self, obj):
+        return obj.money_display(obj.vat_amount)
 
     @admin.display(description="Kind", ordering="kind")
     def display_kind(self, obj):

@@ -3,11 +3,16 @@
 Both are written only by exports.services and never edited from the admin: an auditor must be able
 to read years later what was sent to Odoo, what came back, and what Pleo was told.
 """
+from decimal import Decimal
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from exports.booking import TYPE_LABELS
 from exports.choices import ExportRecordStatus, ExportRunStatus
 from integrations.models import ClientOwnedModel, ClientOwnedQuerySet, TimeStampedModel
+from integrations.pleo.contract import currency_decimals
 
 __all__ = ["ExportRun", "ExportRecord", "ExportAttempt", "ExportLock"]
 
@@ -114,7 +119,14 @@ class ExportRecord(ClientOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.entry_date} {self.supplier} {self.amount} {self.currency}".strip()
+        kind = TYPE_LABELS.get(self.kind, self.kind)
+        return " ".join(str(part) for part in (kind, self.entry_date or "", self.supplier, self.money_display(self.amount)) if part)
+
+    def money_display(self, value) -> str:
+        """An amount in the record's currency, to the currency's decimals (no "97.000 EUR")."""
+        if value is None:
+            return ""
+        return f"{value.quantize(Decimal(1).scaleb(-currency_decimals(self.currency)))} {self.currency}"
 
 
 class ExportAttemptQuerySet(ClientOwnedQuerySet):
@@ -143,7 +155,7 @@ class ExportAttempt(TimeStampedModel):
         verbose_name_plural = _("export attempts")
 
     def __str__(self) -> str:
-        return f"{self.outcome} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_outcome_display()} at {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
 
 class ExportLock(models.Model):

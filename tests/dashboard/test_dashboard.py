@@ -78,7 +78,7 @@ def test_rows_say_what_each_client_needs_in_words(client, superuser, firm):
     assert _row(response, "Delta Paused BV").attention == []  # paused: an old export and 3 waiting are expected
     assert _cell(response, "Echo Failures BV", "failed-24h") == ["2"]
     assert _cell(response, "Echo Failures BV", "failed-7d") == ["4"]
-    assert _row(response, "Echo Failures BV").attention == ["2 failed export(s) in the last 24 hours"]
+    assert _row(response, "Echo Failures BV").attention == ["2 failed exports in the last 24 hours"]
     assert _cell(response, "Golf Old Failures BV", "failed-24h") == ["0"]
     assert _cell(response, "Golf Old Failures BV", "failed-7d") == ["2"]
     assert _row(response, "Golf Old Failures BV").attention == ["the last sync failed"]

@@ -42,7 +42,7 @@ def test_record_page_shows_expense_odoo_record_values_sent_and_every_attempt_on_
     # The Pleo expense
     for fact in (record.supplier, record.spender, record.description, TYPE_LABELS[record.kind],
                  record.pleo_accounting_entry_id, record.pleo_job_id, f"Amount: {record.amount:.2f} {record.currency}",
-                 f"VAT: {record.vat_amount}",
+                 f"VAT: {record.vat_amount:.2f} {record.currency}",
                  line["account"]["name"]):
         assert fact in text, fact
     for tag in line.get("tags") or []:
