@@ -5,7 +5,9 @@ portal reaches the sandboxes in this process (sandbox.transport, no socket): the
 portal plus the emulators, not a network. Each case seeds its own clients, so no case adopts another's
 Odoo records.
 """
+import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -30,6 +32,8 @@ __all__ = [
     "bench_case_run",
     "bench_run",
     "bench_lines",
+    "BENCH_LOG_LEVELS",
+    "loggers_quieted",
 ]
 
 # Loopback, so the portal's outgoing-URL guard lets it through under DEBUG; nothing listens there:
@@ -181,3 +185,23 @@ def bench_lines(results: list[BenchResult]) -> list[str]:
     met = bool(batched) and all(r.per_expense(r.odoo_calls) <= TARGET_ODOO_CALLS_PER_EXPENSE for r in batched)
     lines.append(f"target_met: {'yes' if met else 'no'}")
     return lines
+
+
+# The backoff warnings of a failing call would drown the figures; failures are counted anyway. The
+# seeded clients enqueue their first syncs, and each dashboard request would log at INFO.
+BENCH_LOG_LEVELS = {"integrations": logging.ERROR, "django-q": logging.WARNING, "django.request": logging.ERROR}
+
+
+@contextmanager
+def loggers_quieted(levels: dict[str, int] = BENCH_LOG_LEVELS):
+    """Raise the given loggers' levels for a benchmark and put them back after, also when the
+    benchmark runs inside the test process."""
+    loggers = {name: logging.getLogger(name) for name in levels}
+    before = {name: logger.level for name, logger in loggers.items()}
+    for name, logger in loggers.items():
+        logger.setLevel(levels[name])
+    try:
+        yield
+    finally:
+        for name, logger in loggers.items():
+            logger.setLevel(before[name])

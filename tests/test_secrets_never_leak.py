@@ -63,7 +63,6 @@ def keys_set(client, *, odoo, pleo):
 def test_no_secret_in_logs_pages_errors_csv_tasks_or_records(secret_client, fake_odoo, fake_pleo, client, superuser,
                                                               caplog):
     caplog.set_level(logging.DEBUG)
-    logging.getLogger().setLevel(logging.DEBUG)
     said = []  # exception texts, admin messages and pages
     browser = client
     browser.force_login(superuser)

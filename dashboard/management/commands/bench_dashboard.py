@@ -5,13 +5,12 @@ The dashboard benchmark: seeds a firm on PostgreSQL (its export history with gen
 starting with `#` say what was measured). It seeds clients, so it refuses a database that already holds
 some; `make bench-dashboard` creates a throwaway database and drops it afterwards.
 """
-import logging
-
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 from django.db import connection
 
 from dashboard.bench import RECORDS_PER_RUN, TARGET_MS, bench_dashboard_run
+from exports.bench import loggers_quieted
 from integrations.models import Client
 
 __all__ = ["Command"]
@@ -39,7 +38,6 @@ class Command(BaseCommand):
         if Client.objects.exists():
             raise CommandError("This database already holds clients; the benchmark needs a throwaway one "
                                "(make bench-dashboard creates one).")
-        logging.getLogger("django.request").setLevel(logging.ERROR)
         database = settings.DATABASES["default"]["NAME"]
         self.stdout.write(f"# {options['clients']} clients, {options['records']} export records ({RECORDS_PER_RUN} "
                           f"per run, attempts in proportion), 48 sync runs per client, on PostgreSQL ({database})")
@@ -48,8 +46,9 @@ class Command(BaseCommand):
                           f"{options['staff_clients']}; target: the superuser's page under {TARGET_MS} ms, the same "
                           "number of queries for both staff members (a staff member's page has two queries more "
                           "than a superuser's: Django reads their permissions)")
-        lines = bench_dashboard_run(clients=options["clients"], records=options["records"],
-                                    staff_clients=options["staff_clients"], repeat=options["repeat"],
-                                    progress=lambda text: self.stderr.write(f"... {text}"))
+        with loggers_quieted():
+            lines = bench_dashboard_run(clients=options["clients"], records=options["records"],
+                                        staff_clients=options["staff_clients"], repeat=options["repeat"],
+                                        progress=lambda text: self.stderr.write(f"... {text}"))
         for line in lines:
             self.stdout.write(line)

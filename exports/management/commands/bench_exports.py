@@ -41,7 +41,10 @@ class Command(BaseCommand):
             raise CommandError("The benchmark talks to the sandboxes: run it with DEBUG=true SANDBOX_ENABLED=true "
                                "(make bench does).")
         call_command("migrate", interactive=False, verbosity=0)
-        self._bench(options)
+        from exports.bench import loggers_quieted
+
+        with loggers_quieted():
+            self._bench(options)
 
     def _rerun(self, options, url: str) -> None:
         # Settings, and so the database, are fixed at start-up: another process is the honest way to switch.
@@ -64,13 +67,8 @@ class Command(BaseCommand):
                 raise CommandError("This database already holds clients; the benchmark needs a throwaway one.")
 
     def _bench(self, options) -> None:
-        import logging
-
         from exports.bench import BENCH_KINDS, bench_lines, bench_run
 
-        # The backoff warnings of a failing call would drown the figures; they are counted as failures anyway.
-        logging.getLogger("integrations").setLevel(logging.ERROR)
-        logging.getLogger("django-q").setLevel(logging.WARNING)  # the seeded clients enqueue their first syncs
         engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         self.stdout.write(f"# {options['clients']} clients (emulated Odoo 16 and 17 in turn), {options['expenses']} "
                           f"expenses per case on {engine}, fresh clients per case")

@@ -5,12 +5,11 @@ figure per line as `name: value` (lines starting with `#` say what was measured)
 refuses a database that already holds some; `make bench-load` creates a throwaway PostgreSQL database and
 uses Redis db 12.
 """
-import logging
-
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 from django_q.brokers import get_broker
 
+from exports.bench import loggers_quieted
 from exports.load_bench import load_lines, load_run
 from integrations.models import Client
 
@@ -43,12 +42,10 @@ class Command(BaseCommand):
         if queued:
             raise CommandError(f"The task queue already holds {queued} task(s); the benchmark needs a broker of "
                                f"its own (make bench-load uses Redis db 12).")
-        # The backoff warnings of a failing call would drown the figures; failures are counted anyway.
-        logging.getLogger("integrations").setLevel(logging.ERROR)
-        logging.getLogger("django-q").setLevel(logging.WARNING)
-        result = load_run(clients=options["clients"], expenses_per_client=options["expenses"],
-                          minutes=options["minutes"], clusters=options["clusters"], workers=options["workers"],
-                          progress=lambda text: self.stderr.write(f"... {text}"))
+        with loggers_quieted():
+            result = load_run(clients=options["clients"], expenses_per_client=options["expenses"],
+                              minutes=options["minutes"], clusters=options["clusters"], workers=options["workers"],
+                              progress=lambda text: self.stderr.write(f"... {text}"))
         engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
         broker = "Redis" if settings.REDIS_URL else "ORM"
         for line in [
