@@ -8,7 +8,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from integrations.models import Client
-from integrations.services import client_create, odoo_connection_save, pleo_connection_save
+from integrations.services import (
+    client_create,
+    odoo_connection_save,
+    odoo_connection_verify,
+    pleo_connection_save,
+    pleo_connection_verify,
+)
 from mappings.models import AnalyticTagMapping, CategoryMapping, TagGroupPair, TaxMapping
 from mappings.services import (
     booking_settings_update,
@@ -72,6 +78,9 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
         pleo_connection_save(client=client, api_token=token, data={
             "api_base_url": f"{base_url}/sandbox/pleo", "company_id": str(company.uuid), "company_name": name})
         with sandboxes_in_process(base_url):
+            # Verified as a firm would after entering them, so the dashboard opens on healthy connections.
+            odoo_connection_verify(connection=odoo)
+            pleo_connection_verify(connection=client.pleo_connection)
             export_mappings_seed(client=client, database=database, company=company, tags_by_sync=True)
         items = export_items_generate(company=company, count=count, seed=index)
         # A few jobs per client, as bookkeepers press Export in Pleo during the month.

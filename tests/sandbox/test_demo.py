@@ -16,6 +16,8 @@ def test_demo_clients_verify_against_the_sandboxes(sandbox_http):
     assert summary.expenses >= 300
     assert summary.username == "demo" and len(summary.password) >= 12
     for client in Client.objects.select_related("odoo_connection", "pleo_connection"):
+        # Seeded verified, so the dashboard opens on healthy connections; and Verify passes again.
+        assert client.odoo_connection.verification_passed and client.pleo_connection.verification_passed
         odoo = odoo_connection_verify(connection=client.odoo_connection)
         assert odoo.passed, [(c.key, c.detail) for c in odoo.failures]
         assert pleo_connection_verify(connection=client.pleo_connection).passed
