@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
 from django.conf import settings
@@ -212,16 +213,90 @@ def _address_refusal(address) -> str:
     return ""
 
 
+class _PeerRefused(OSError):
+    """The socket reached an address the policy refuses (the name resolved differently at connect time)."""
+
+
+def _peer_check(host: str, sock) -> None:
+    if host.lower().rstrip(".") in _hosts_setting("HTTP_PRIVATE_HOSTS_ALLOWED"):
+        return
+    address = ipaddress.ip_address(str(sock.getpeername()[0]).split("%")[0])
+    reason = _address_refusal(address)
+    if reason:
+        sock.close()
+        raise _PeerRefused(f"“{host}” resolved to {address} when connecting, {reason}; the portal calls only "
+                           "addresses on the public internet.")
+
+
+class _CheckedHTTPConnection(urllib3.connection.HTTPConnection):
+    def _new_conn(self):
+        sock = super()._new_conn()
+        _peer_check(self.host, sock)
+        return sock
+
+
+class _CheckedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def _new_conn(self):
+        sock = super()._new_conn()
+        _peer_check(self.host, sock)  # before the TLS handshake: nothing is sent to a refused address
+        return sock
+
+
+class _CheckedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class _PeerCheckingAdapter(requests.adapters.HTTPAdapter):
+    """Checks the address each socket actually connected to. url_policy_check resolves the name before
+    the request, but the connection resolves it again: a name that answers a public address first and
+    an internal one next (DNS rebinding) is caught here."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _CheckedHTTPPool, "https": _CheckedHTTPSPool}
+
+
 class PolicySession(requests.Session):
     """Checks every request against url_policy_check just before sending it. requests sends each
     redirect hop through `send` too, so a redirect to a forbidden address is refused the same way."""
+
+    def __init__(self):
+        super().__init__()
+        self.mount("https://", _PeerCheckingAdapter())
+        self.mount("http://", _PeerCheckingAdapter())
 
     def send(self, request, **kwargs):
         try:
             url_policy_check(request.url)
         except ValidationError as exc:
             raise AddressRefused(" ".join(exc.messages), request=request) from None
-        return super().send(request, **kwargs)
+        try:
+            return super().send(request, **kwargs)
+        except requests.exceptions.ConnectionError as exc:
+            refused = _peer_refusal(exc)
+            if refused:
+                raise AddressRefused(str(refused), request=request) from None
+            raise
+
+
+def _peer_refusal(exc: BaseException) -> _PeerRefused | None:
+    """The _PeerRefused inside the layers requests and urllib3 wrap a connection error in, if any."""
+    seen = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _PeerRefused):
+            return current
+        pending += [current.__cause__, current.__context__, getattr(current, "reason", None),
+                    *[a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]]
+    return None
 
 
 def http_session() -> requests.Session:

@@ -1,9 +1,11 @@
 """Server-side request forgery: every address the portal calls is checked, at save, at Verify, before each
-request and on every redirect hop. The resolver is patched, so no test resolves or connects for real;
-`responses` answers the requests that pass, and fails any request nobody registered."""
+request and on every redirect hop, and the address each connection reaches. The resolver is patched, so no
+test resolves for real; `responses` answers the requests that pass, and fails any request nobody registered;
+the DNS rebinding tests connect only to a listener of their own on loopback."""
 import socket
 
 import pytest
+import requests
 import responses
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -244,3 +246,49 @@ def test_a_receipt_link_that_redirects_inside_the_network_is_not_downloaded(dns)
             pleo_client_for(connection).file_download(signed, max_bytes=1000)
         assert {c.request.url for c in rsps.calls} == {signed}  # asked again (a read), never followed
     assert "very-secret-signature" not in str(caught.value) + repr(caught.value)
+
+
+# DNS rebinding ------------------------------------------------------------------------------------
+
+def test_a_name_that_resolves_inward_when_connecting_is_refused_before_anything_is_sent(dns, no_loopback):
+    """Naive: checking the name once before the request, while the connection resolves it again."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    answers = iter([[PUBLIC], ["127.0.0.1"]])  # public for the check, the server itself for the connection
+    dns["rebind.example.com"] = []
+
+    real = socket.getaddrinfo
+
+    def rebinding(host, port_, *args, **kwargs):
+        if host == "rebind.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port_)) for a in next(answers)]
+        return real(host, port_, *args, **kwargs)
+
+    socket.getaddrinfo = rebinding  # the dns fixture's monkeypatch puts the original back
+    try:
+        with pytest.raises(AddressRefused, match="127.0.0.1"):
+            http_session().get(f"https://rebind.example.com:{port}/", timeout=3)
+        listener.settimeout(0.5)
+        connection, _ = listener.accept()  # the socket connected, then was closed before the TLS hello
+        connection.settimeout(1)
+        assert connection.recv(1024) == b""
+        connection.close()
+    finally:
+        listener.close()
+
+
+def test_a_name_allowed_by_the_firm_may_connect_inward(dns, no_loopback, settings):
+    settings.HTTP_PRIVATE_HOSTS_ALLOWED = ["odoo.firm.internal"]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    dns["odoo.firm.internal"] = ["127.0.0.1"]
+    try:
+        # Allowed: the connection is made and TLS starts (the bare listener never answers, so it times out).
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            http_session().get(f"https://odoo.firm.internal:{port}/", timeout=(3, 0.5))
+    finally:
+        listener.close()
