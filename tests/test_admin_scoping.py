@@ -150,6 +150,31 @@ def test_custom_pages_that_take_an_id_do_not_open_or_act_for_b(world, client):
     assert snapshot(world) == before
 
 
+def test_custom_pages_that_take_the_client_from_the_query_or_form_do_not_open_or_act_for_b(world, client):
+    """The pages without an id in the path (sync now, choose a client, preview, CSV, add with ?client=) read
+    the client from the query string or the form: B's id there must get nothing of B and change nothing."""
+    before = snapshot(world)
+    staff = browser(client, world["staff"])
+    b = world["b"].pk
+    tried = 0
+    for model, model_admin in admin.site._registry.items():
+        if not scoped(model):
+            continue
+        targets = [url(model, "add")]
+        for pattern in model_admin.get_urls():
+            name = getattr(pattern, "name", None) or ""
+            if name and not pattern.pattern.converters and name.rsplit("_", 1)[-1] not in STANDARD_VIEWS:
+                targets.append(reverse(f"admin:{name}"))
+        for target in targets:
+            for page in (staff.get(target, {"client": b, "client__id__exact": b}),
+                         staff.post(target, {"client": b, "client_id": b})):
+                tried += 1
+                body = b"".join(page.streaming_content) if page.streaming else page.content
+                assert world["b"].name not in body.decode(), target
+    assert tried
+    assert snapshot(world) == before
+
+
 def test_the_csv_download_has_none_of_b_records(world, client):
     b_entries = list(ExportRecord.objects.filter(client=world["b"]).values_list("pleo_accounting_entry_id", flat=True))
     csv_url = reverse("admin:exports_exportrecord_csv")
