@@ -256,9 +256,7 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
     try:
         if contract.job_needs_started_event(job):
             pleo.export_job_event_send(job_id=job["id"], event="started")
-        control = pleo.export_job_items(job["id"])
-        open_ids = [c.get("accountingEntryId") for c in control if c.get("status") in ("pending", "in_progress")]
-        items = export_items_for_entries(pleo.export_items(job["id"]), [i for i in open_ids if isinstance(i, str)])
+        items = _open_items(pleo, job["id"])
         run.item_count = len(items)
         failed_runs = list(ExportRun.objects.filter(client=client, pleo_job_id=job["id"], status=ExportRunStatus.FAILED)
                            .order_by("started_at", "id"))
@@ -308,6 +306,13 @@ def _job_give_up(*, run: ExportRun, job: dict, pleo: PleoClient, items: list[dic
     run.error = reason if failed else ""
     _run_finish(run, ExportRunStatus.FAILED if failed else ExportRunStatus.SUCCEEDED, calls)
     return run
+
+
+def _open_items(pleo: PleoClient, job_id: str) -> list[dict]:
+    """The export items of the job's entries still to be booked (pending, or interrupted in progress)."""
+    control = pleo.export_job_items(job_id)
+    open_ids = [c.get("accountingEntryId") for c in control if c.get("status") in ("pending", "in_progress")]
+    return export_items_for_entries(pleo.export_items(job_id), [i for i in open_ids if isinstance(i, str)])
 
 
 def _run_finish(run: ExportRun, status: str, calls: _Calls, finished_at=None) -> None:
@@ -925,11 +930,7 @@ def export_preview(*, client: Client) -> list[PreviewRow]:
     context = booking_context_build(client=client, odoo=odoo)
     rows = []
     for job in pleo.export_jobs(company_id=pleo_connection.company_id, statuses=contract.RESUMABLE_JOB_STATUSES):
-        open_ids = {c["accountingEntryId"] for c in pleo.export_job_items(job["id"])
-                    if c["status"] in ("pending", "in_progress")}
-        for item in pleo.export_items(job["id"]):
-            if item["accountingEntryId"] not in open_ids:
-                continue
+        for item in _open_items(pleo, job["id"]):
             facts = _record_facts(item)
             row = PreviewRow(item["accountingEntryId"],
                              f"{facts['entry_date']} {facts['kind']} {facts['supplier']} {facts['amount']} {facts['currency']}")

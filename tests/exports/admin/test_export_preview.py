@@ -143,3 +143,25 @@ def test_preview_needs_the_view_right_on_export_records(client, export_client):
     client.force_login(nobody)
     assert client.get(preview_url(export_client)).status_code == 404
     assert client.get(reverse("admin:exports_exportrecord_csv")).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("broken", [
+    pytest.param(lambda payload: payload.pop("accountingEntryId"), id="no-accountingEntryId"),
+    pytest.param(lambda payload: payload.update(amount="12.50 EUR"), id="amount-as-text"),
+])
+def test_preview_shows_a_broken_item_as_refused_with_its_reason_and_the_rest_as_usual(admin_browser, pending,
+                                                                                    export_client, broken):
+    """Naive: the preview trusts each item's fields and the page crashes on the first broken one."""
+    job, items = pending
+    broken(items[0].payload)
+    items[0].save()
+
+    page = admin_browser.get(preview_url(export_client))
+
+    assert page.status_code == 200
+    text = html_lib.unescape(page.content.decode())
+    assert str(items[0].uuid) in text
+    rows = {row.accounting_entry_id: row for row in export_preview_entries(client=export_client)}
+    assert rows[str(items[0].uuid)].refusal in text
+    assert any(row.record_type for key, row in rows.items() if key != str(items[0].uuid))
