@@ -22,8 +22,17 @@ from django.db import IntegrityError
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from exports.booking import BookingContext, BookingRefused, CategoryTarget, MovePlan, SkipPlan, TaxTarget, booking_plan
-from exports.booking import export_items_for_entries, item_record_facts
+from exports.booking import (
+    BookingContext,
+    BookingRefused,
+    CategoryTarget,
+    MovePlan,
+    SkipPlan,
+    TaxTarget,
+    booking_plan,
+    export_items_for_entries,
+    item_record_facts,
+)
 from exports.choices import ExportRecordStatus, ExportRunStatus
 from exports.models import ExportAttempt, ExportLock, ExportRecord, ExportRun
 from integrations.errors import PortalError
@@ -423,7 +432,7 @@ def _records_prepare(*, run, client, items) -> dict[str, ExportRecord]:
     ids = [item["accountingEntryId"] for item in items]
     existing = {r.pleo_accounting_entry_id: r for r in ExportRecord.objects.filter(
         client=client, pleo_accounting_entry_id__in=ids)}
-    new = [ExportRecord(client=client, pleo_accounting_entry_id=i["accountingEntryId"], **_record_facts(i))
+    new = [ExportRecord(client=client, pleo_accounting_entry_id=i["accountingEntryId"], **item_record_facts(i))
            for i in items if i["accountingEntryId"] not in existing]
     ExportRecord.objects.bulk_create(new, ignore_conflicts=True)
     records = {r.pleo_accounting_entry_id: r for r in ExportRecord.objects.filter(
@@ -432,11 +441,6 @@ def _records_prepare(*, run, client, items) -> dict[str, ExportRecord]:
         record.export_run, record.pleo_job_id = run, run.pleo_job_id
     ExportRecord.objects.bulk_update(records.values(), ["export_run", "pleo_job_id"])
     return records
-
-
-def _record_facts(item: dict) -> dict:
-    """The bookkeeper-readable facts of a Pleo item, copied as text for the auditor."""
-    return item_record_facts(item)
 
 
 def _attempt(record: ExportRecord, run: ExportRun, outcome: str, message: str) -> None:
@@ -931,7 +935,7 @@ def export_preview(*, client: Client) -> list[PreviewRow]:
     rows = []
     for job in pleo.export_jobs(company_id=pleo_connection.company_id, statuses=contract.RESUMABLE_JOB_STATUSES):
         for item in _open_items(pleo, job["id"]):
-            facts = _record_facts(item)
+            facts = item_record_facts(item)
             row = PreviewRow(item["accountingEntryId"],
                              f"{facts['entry_date']} {facts['kind']} {facts['supplier']} {facts['amount']} {facts['currency']}")
             try:
