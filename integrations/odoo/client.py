@@ -153,6 +153,43 @@ class OdooClient:
         """
         return self._call("db", "list")
 
+    # -- what the server offers besides JSON-RPC ---------------------------------------------------
+
+    def offers_json2(self) -> bool:
+        """Whether the server speaks JSON-2 (Odoo 19+), asked, not guessed from the version number.
+
+        Only a JSON answer to `POST /json/2/res.users/context_get` means yes: 16 and 17 answer 404 with
+        an HTML page (v16/118, v17/118), 18 redirects to its login page (v18/118), 19 answers the user's
+        context (v19-json2/02). Redirects are not followed.
+        """
+        response = self._probe(
+            "POST", "/json/2/res.users/context_get", json={},
+            headers={"Authorization": f"bearer {self.credentials.api_key}",
+                     "X-Odoo-Database": self.credentials.database},
+        )
+        return response.status_code == 200 and isinstance(_json_or_none(response), dict)
+
+    def web_version(self) -> dict | None:
+        """`GET /web/version` where the server has it (19+: v19-json2/01); None where it answers 404 (16-18: 119)."""
+        response = self._probe("GET", "/web/version")
+        body = _json_or_none(response)
+        return body if response.status_code == 200 and isinstance(body, dict) else None
+
+    def _probe(self, method: str, path: str, **kwargs) -> requests.Response:
+        """One plain HTTP request that changes nothing; a failure to get any answer is a connection error."""
+        call = {"service": "http", "method": f"{method} {path}", "model": None, "model_method": None}
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, f"{self.url}{path}", timeout=self.timeout, verify=self.verify_tls, allow_redirects=False,
+                **kwargs,
+            )
+        except requests.RequestException as exc:
+            self._log(call, None, 1, (time.monotonic() - started) * 1000, retry=False)
+            raise self._error_from_exception(exc, request_id=None, call=call, changes_data=False) from exc
+        self._log(call, response.status_code, 1, (time.monotonic() - started) * 1000, retry=False)
+        return response
+
     # -- object service ----------------------------------------------------------------------------
 
     def execute_kw(self, model: str, method: str, args: Iterable = (), kwargs: dict | None = None) -> Any:
@@ -512,12 +549,16 @@ def _never_connected(exc: requests.RequestException) -> bool:
     return False
 
 
-def _envelope(response: requests.Response) -> dict | None:
-    """The JSON-RPC envelope of an answer, or None when the body is not one."""
+def _json_or_none(response: requests.Response) -> Any:
     try:
-        body = response.json()
+        return response.json()
     except ValueError:
         return None
+
+
+def _envelope(response: requests.Response) -> dict | None:
+    """The JSON-RPC envelope of an answer, or None when the body is not one."""
+    body = _json_or_none(response)
     if isinstance(body, dict) and body.get("jsonrpc") == "2.0":
         return body
     return None

@@ -1,7 +1,8 @@
 """Every real Odoo 16 and 17 exchange in the shared contract, replayed through the client.
 
-For each recording the client must send the recorded request (same params, our API key in place of
-"<API_KEY>") and read the recorded answer: the same result, or the error class this table expects.
+For each JSON-RPC recording the client must send the recorded request (same params, our API key in place
+of "<API_KEY>") and read the recorded answer: the same result, or the error class this table expects.
+The plain HTTP recordings (118, 119: is JSON-2 there?) go through the client's probes.
 """
 import json
 from pathlib import Path
@@ -46,6 +47,7 @@ EXPECTED_ERRORS = {
     "v16/62-error-unknown-method.json": (OdooServerError, None),
     "v16/63-error-private-method.json": (OdooPermissionError, None),
     "v16/68-error-unlink-posted.json": (OdooUserError, None),
+    "v16/113-own-api-keys-expiration-field.json": (OdooServerError, None),
     "v17/03-common-authenticate-wrong-key.json": (OdooAuthenticationError, "refused the login"),
     "v17/04-common-authenticate-unknown-db.json": (OdooNotFoundError, "'no_such_db' does not exist"),
     "v17/05-object-wrong-key.json": (OdooAuthenticationError, None),
@@ -64,6 +66,23 @@ EXPECTED_ERRORS = {
     "v17/61-error-unknown-method.json": (OdooServerError, None),
     "v17/62-error-private-method.json": (OdooPermissionError, None),
     "v17/67-error-unlink-posted.json": (OdooUserError, None),
+    "v17/113-own-api-keys-expiration-field.json": (OdooServerError, None),
+}
+# Plain HTTP exchanges -> the probe that makes the request and what it must conclude from the answer.
+PROBES = {
+    "/json/2/res.users/context_get": "offers_json2",
+    "/web/version": "web_version",
+}
+# Every recorded probe answer, on every version, and what the probe makes of it.
+PROBE_ANSWERS = {
+    "v16/118-json2-probe-context-get.json": False,  # 404 HTML
+    "v16/119-web-version.json": None,
+    "v17/118-json2-probe-context-get.json": False,
+    "v17/119-web-version.json": None,
+    "v18/118-json2-probe-context-get.json": False,  # 303 to the login page
+    "v18/119-web-version.json": None,
+    "v19-json2/02-users-context-get-uid.json": True,
+    "v19-json2/01-web-version.json": {"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0-20251227"},
 }
 
 
@@ -104,9 +123,20 @@ def _expected_params(recording: dict, api_key: str) -> dict:
     return json.loads(json.dumps(recording["request"]["params"]).replace('"<API_KEY>"', json.dumps(api_key)))
 
 
-def test_the_shared_contract_holds_all_175_recordings():
-    assert len([p for p in RECORDINGS if p.parent.name == "v16"]) == 88, CONTRACT_DIR
-    assert len([p for p in RECORDINGS if p.parent.name == "v17"]) == 87, CONTRACT_DIR
+def _is_jsonrpc(recording: dict) -> bool:
+    return "params" in recording["request"]
+
+
+JSONRPC_RECORDINGS = [p for p in RECORDINGS if _is_jsonrpc(json.loads(p.read_text()))]
+HTTP_RECORDINGS = [p for p in RECORDINGS if p not in JSONRPC_RECORDINGS]
+
+
+def test_the_shared_contract_holds_all_225_recordings():
+    assert len([p for p in RECORDINGS if p.parent.name == "v16"]) == 113, CONTRACT_DIR
+    assert len([p for p in RECORDINGS if p.parent.name == "v17"]) == 112, CONTRACT_DIR
+    assert sorted(_key(p) for p in HTTP_RECORDINGS) == [
+        f"v{v}/{name}" for v in (16, 17) for name in ("118-json2-probe-context-get.json", "119-web-version.json")
+    ]
 
 
 def test_every_recorded_error_has_an_expected_class_and_nothing_else_does():
@@ -116,10 +146,10 @@ def test_every_recorded_error_has_an_expected_class_and_nothing_else_does():
             recording["request"]["params"]["method"] == "authenticate" and recording["response"]["result"] is False
         )
 
-    assert {_key(p) for p in RECORDINGS if refused(p)} == set(EXPECTED_ERRORS)
+    assert {_key(p) for p in JSONRPC_RECORDINGS if refused(p)} == set(EXPECTED_ERRORS)
 
 
-@pytest.mark.parametrize("path", RECORDINGS, ids=_key)
+@pytest.mark.parametrize("path", JSONRPC_RECORDINGS, ids=_key)
 def test_client_sends_the_recorded_request_and_reads_the_recorded_answer(path, rsps):
     recording = json.loads(path.read_text())
     rsps.post(ENDPOINT, json=recording["response"], status=recording["http_status"])
@@ -151,3 +181,27 @@ def test_client_sends_the_recorded_request_and_reads_the_recorded_answer(path, r
     sent = json.loads(rsps.calls[0].request.body)
     assert sent["jsonrpc"] == "2.0" and sent["method"] == "call" and isinstance(sent["id"], int)
     assert sent["params"] == _expected_params(recording, api_key)
+
+
+def test_every_plain_http_recording_of_16_and_17_is_a_probe_answer():
+    assert {_key(p) for p in HTTP_RECORDINGS} <= set(PROBE_ANSWERS)
+
+
+@pytest.mark.parametrize("key", PROBE_ANSWERS)
+def test_probes_send_the_recorded_request_and_read_the_recorded_answer(key, rsps):
+    recording = json.loads((CONTRACT_DIR / key).read_text())
+    request, response = recording["request"], recording["response"]
+    body = response["body"] if isinstance(response["body"], str) else json.dumps(response["body"])
+    headers = {"Location": response["location"]} if "location" in response else None
+    rsps.add(request["method"], f"{ODOO_URL}{request['path']}", body=body, status=response["status"],
+             content_type=response["content_type"], headers=headers)
+    database = request["headers"].get("X-Odoo-Database", "pleo17")
+    client = OdooClient(OdooCredentials(url=ODOO_URL, database=database, login="pleo@example.com", api_key=API_KEY),
+                        sleep=_no_retry)
+
+    assert getattr(client, PROBES[request["path"]])() == PROBE_ANSWERS[key]
+
+    sent = rsps.calls[0].request
+    for header, value in request["headers"].items():
+        assert sent.headers[header] == value.replace("<API_KEY>", API_KEY)
+    assert (json.loads(sent.body) if sent.body else None) == request["body"]
