@@ -63,6 +63,7 @@ VERSION_DATA = {
         "sanne_contact": 10, "sanne_home": None,
         "attachment_next": 481, "message_next": 34, "tax_offset": 40, "repartition_offset": 300,
         "suspense_code": "103002", "tax_groups": {},
+        "purchase_tax": 11,  # the company's default purchase tax, 21% (v17/107)
     },
     16: {
         "currencies": {"EUR": 1, "USD": 2},
@@ -78,6 +79,7 @@ VERSION_DATA = {
         "sanne_contact": 11, "sanne_home": 10,
         "attachment_next": 106, "message_next": 1094, "tax_offset": 50, "repartition_offset": 300,
         "suspense_code": "103001", "tax_groups": {},
+        "purchase_tax": 15,  # v16/107
     },
 }
 

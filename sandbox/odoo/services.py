@@ -20,10 +20,12 @@ __all__ = [
     "emulated_api_key",
     "emulated_user_groups_set",
     "emulated_company_lock_date_set",
+    "emulated_ids_skip",
     "emulated_fault_add",
     "emulated_faults_clear",
     "emulated_record_values",
     "rpc_handle",
+    "web_route_handle",
 ]
 
 logger = logging.getLogger(__name__)
@@ -42,16 +44,19 @@ DEFAULT_API_KEYS = {
 # --- seeding ------------------------------------------------------------------------------------
 @transaction.atomic
 def emulated_database_create(
-    *, name: str, version: int, api_keys: dict[str, str] | None = None, today: datetime.date | None = None
+    *, name: str, version: int, api_keys: dict[str, str] | None = None, today: datetime.date | None = None,
+    api_key_name: str = "sandbox", api_keys_created_at: datetime.datetime | None = None,
 ) -> EmulatedDatabase:
     """A database seeded like the recorded ones: two Dutch companies, chart, taxes, users 2, 6 and 7.
 
-    `api_keys` maps a login to its key (defaults: DEFAULT_API_KEYS); `today` pins Odoo's date.
+    `api_keys` maps a login to its key (defaults: DEFAULT_API_KEYS); `today` pins Odoo's date. Each user's
+    key is a `res.users.apikeys` record named `api_key_name`, made at `api_keys_created_at` (UTC, default now).
     """
     if version not in (16, 17):
         raise ValueError("version must be 16 or 17")
     database = EmulatedDatabase.objects.create(name=name, version=version, today=today)
-    rows = _Seeder(database, version).rows()
+    created_at = api_keys_created_at or datetime.datetime.now(datetime.timezone.utc)
+    rows = _Seeder(database, version).rows(api_key_name=api_key_name, api_keys_created_at=created_at)
     EmulatedRecord.objects.bulk_create(rows, batch_size=500)
     keys = {**DEFAULT_API_KEYS, **(api_keys or {})}
     EmulatedApiKey.objects.bulk_create([
@@ -72,11 +77,12 @@ class _Seeder:
         self.records[(model, record_id)] = values
         self.sequences[model] = max(self.sequences.get(model, 1), record_id + 1)
 
-    def rows(self):
+    def rows(self, *, api_key_name: str, api_keys_created_at: datetime.datetime):
         self._base()
         self._chart()
         self._analytic()
         self._people()
+        self._api_keys(api_key_name, api_keys_created_at)
         minimum = {
             "ir.attachment": self.data["attachment_next"], "mail.message": self.data["message_next"],
             "res.partner": len(self.data["partners"]) + 1, "res.users": 8, "ir.model.data": 30000,
@@ -147,6 +153,7 @@ class _Seeder:
                 "account_journal_suspense_account_id": codes[company_id][self.data["suspense_code"]],
                 "property_account_payable_id": codes[company_id]["130000"],
                 "property_account_receivable_id": codes[company_id]["110000"],
+                "account_purchase_tax_id": self.data["purchase_tax"] + (0 if company_id == 1 else self.data["tax_offset"]),
                 "parent_id": None, "active": True,
             })
         for company_id, offset in ((1, 0), (2, 7)):
@@ -233,6 +240,13 @@ class _Seeder:
                 values["address_home_id"] = home
             self.add("hr.employee", employee_id, values)
 
+    def _api_keys(self, name, created_at):
+        # Odoo stores a key's hash with these fields; the keys themselves are EmulatedApiKey rows.
+        for record_id, uid in enumerate(LOGINS, start=1):
+            self.add("res.users.apikeys", record_id, {
+                "name": name, "user_id": uid, "scope": None, "create_date": created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            })
+
 
 # --- test helpers --------------------------------------------------------------------------------
 def emulated_api_key(*, database: EmulatedDatabase, uid: int) -> str:
@@ -278,6 +292,16 @@ def emulated_company_lock_date_set(
         "period_lock_date": period_lock_date.isoformat() if period_lock_date else None,
     }
     company.save(update_fields=["values"])
+
+
+@transaction.atomic
+def emulated_ids_skip(*, database: EmulatedDatabase, model: str, next_id: int) -> None:
+    """History not replayed used up ids: the next `model` record gets `next_id` (PostgreSQL's setval)."""
+    database = EmulatedDatabase.objects.select_for_update().get(pk=database.pk)
+    if next_id < database.sequences.get(model, 1):
+        raise ValueError(f"{model} ids up to {database.sequences[model] - 1} are used already")
+    database.sequences = {**database.sequences, model: next_id}
+    database.save(update_fields=["sequences"])
 
 
 def emulated_record_values(*, database: EmulatedDatabase, model: str, record_id: int) -> dict | None:
@@ -464,3 +488,22 @@ def _fault_response(fault: EmulatedFault, request_id=None) -> RpcResponse:
         return RpcResponse(200, "text/html", b"<!DOCTYPE html><html><head><title>Odoo</title></head>"
                                              b"<body>Maintenance in progress</body></html>")
     return RpcResponse(200, "application/json", b'{"jsonrpc": "2.0", "id": 1, "resu')
+
+
+# --- web routes beside /jsonrpc -------------------------------------------------------------------
+# The first version answering JSON on each route: Odoo 19 serves JSON-2 and /web/version (v19-json2/01, 02).
+# Before it both answer an HTML 404 page (v16/118, v16/119, v17/118, v17/119): only a JSON answer means JSON-2.
+JSON_ROUTES_SINCE = {"json-2": 19, "web-version": 19}
+NOT_FOUND_PAGE = (
+    b'<!DOCTYPE html>\n<html>\n    <head>\n        <meta charset="utf-8"/>\n        <title>Odoo</title>\n    </head>\n'
+    b'    <body>\n        <h1>404: Page not found</h1>\n    </body>\n</html>\n'
+)
+
+
+def web_route_handle(*, route: str, pinned_database: str) -> RpcResponse:
+    """Answers `route` ("json-2" or "web-version") the way the database's Odoo version does."""
+    version = OdooServer(pinned_database).version()
+    if version < JSON_ROUTES_SINCE[route]:
+        return RpcResponse(404, "text/html;charset=utf-8", NOT_FOUND_PAGE)
+    # Only 16 and 17 are emulated; a newer version must bring its JSON answers here rather than a 404.
+    raise NotImplementedError(f"Odoo {version} answers {route} with JSON, which the emulator does not serve yet")

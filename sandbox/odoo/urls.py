@@ -9,4 +9,7 @@ urlpatterns = [
     path("jsonrpc", views.jsonrpc, name="jsonrpc"),
     # A URL per database pins which version `common.version` announces.
     path("<str:database>/jsonrpc", views.jsonrpc, name="jsonrpc-database"),
+    # Where a client probes for JSON-2 (README "Telling JSON-2 servers apart").
+    path("<str:database>/json/2/<str:model>/<str:method>", views.web_route, {"route": "json-2"}, name="json2"),
+    path("<str:database>/web/version", views.web_route, {"route": "web-version"}, name="web-version"),
 ]

@@ -1,13 +1,13 @@
-"""The emulated Odoo's single endpoint: POST /sandbox/odoo[/<database>]/jsonrpc."""
+"""The emulated Odoo's endpoints: POST /sandbox/odoo[/<database>]/jsonrpc and the JSON-2 probes beside it."""
 import time
 
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
-from sandbox.odoo.services import rpc_handle
+from sandbox.odoo.services import rpc_handle, web_route_handle
 from sandbox.transport import BROKEN_ANSWER_HEADER
 
-__all__ = ["jsonrpc"]
+__all__ = ["jsonrpc", "web_route"]
 
 
 @csrf_exempt
@@ -23,3 +23,10 @@ def jsonrpc(request, database: str | None = None):
         # transport turns this mark into the exception `requests` raises (sandbox.transport).
         response[BROKEN_ANSWER_HEADER] = answer.broken
     return response
+
+
+@csrf_exempt
+def web_route(request, database: str, route: str, **json2_target):
+    """/json/2/<model>/<method> and /web/version; the versions emulated answer neither, whatever the target."""
+    answer = web_route_handle(route=route, pinned_database=database)
+    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)

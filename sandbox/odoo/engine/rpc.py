@@ -6,6 +6,7 @@ import re
 
 from sandbox.odoo.engine import accounting, errors
 from sandbox.odoo.engine.env import Env, to_decimal
+from sandbox.odoo.engine.journal_items import m2m_ids
 from sandbox.odoo.engine.schema import MODELS
 
 __all__ = ["dispatch", "SERVER_VERSIONS"]
@@ -45,8 +46,8 @@ SELECTIONS = {
 }
 KIND_TYPES = {
     "char": "char", "text": "text", "bool": "boolean", "int": "integer", "float": "float", "money": "monetary",
-    "date": "date", "selection": "selection", "json": "json", "m2o": "many2one", "o2m": "one2many",
-    "m2m": "many2many",
+    "date": "date", "datetime": "datetime", "selection": "selection", "json": "json", "m2o": "many2one",
+    "o2m": "one2many", "m2m": "many2many",
 }
 CONTACT_CREATION = "base.group_partner_manager"
 NL_WEIGHTS = [9, 8, 7, 6, 5, 4, 3, 2]
@@ -282,7 +283,7 @@ def _convert(env, model, vals: dict, *, for_create: bool) -> dict:
         if kind == "m2o":
             out[name] = value or None
         elif kind == "m2m":
-            out[name] = accounting._m2m_ids(value)
+            out[name] = m2m_ids(value)
         elif kind == "o2m":
             continue
         elif kind == "money":

@@ -2,7 +2,7 @@
 
 __all__ = ["MODELS", "DESCRIPTIONS", "DEFAULT_ORDER", "fields_of", "COMPANY_RULED"]
 
-C, T, B, I, F, M, D, S, J = "char", "text", "bool", "int", "float", "money", "date", "selection", "json"
+C, T, B, I, F, M, D, DT, S, J = "char", "text", "bool", "int", "float", "money", "date", "datetime", "selection", "json"
 
 
 def m2o(comodel):
@@ -25,6 +25,11 @@ MODELS = {
         "company_id": m2o("res.company"), "company_ids": m2m("res.company"),
         "groups_id": m2m("res.groups"), "partner_id": m2o("res.partner"),
     },
+    "res.users.apikeys": {
+        "name": C, "user_id": m2o("res.users"), "scope": C, "create_date": DT,
+        # Keys expire from Odoo 18 (v18/113); 16 and 17 have no such field (v16/113, v17/113).
+        "expiration_date": {18: DT, 19: DT},
+    },
     "res.groups": {"name": C, "full_name": C, "category_id": C, "implied_ids": m2m("res.groups")},
     "ir.model.data": {"module": C, "name": C, "model": C, "res_id": I, "complete_name": C, "noupdate": B},
     "res.company": {
@@ -34,6 +39,7 @@ MODELS = {
         "tax_calculation_rounding_method": S,
         "account_journal_suspense_account_id": m2o("account.account"),
         "property_account_payable_id": m2o("account.account"),
+        "account_purchase_tax_id": m2o("account.tax"),
         "parent_id": m2o("res.company"), "active": B,
     },
     "res.partner": {
@@ -110,6 +116,7 @@ MODELS = {
         "analytic_distribution": J, "partner_id": m2o("res.partner"), "display_type": S,
         "date": D, "journal_id": m2o("account.journal"), "company_id": m2o("res.company"),
         "move_name": C, "parent_state": S, "ref": C, "reconciled": B, "amount_residual": M,
+        "amount_residual_currency": M,
         "quantity": F, "price_unit": F, "price_subtotal": M, "price_total": M,
         "full_reconcile_id": m2o("account.full.reconcile"), "matching_number": C,
     },
@@ -125,7 +132,8 @@ MODELS = {
 }
 
 DESCRIPTIONS = {
-    "res.users": "User", "res.groups": "Access Groups", "ir.model.data": "Model Data",
+    "res.users": "User", "res.users.apikeys": "Users API Keys", "res.groups": "Access Groups",
+    "ir.model.data": "Model Data",
     "res.company": "Companies", "res.partner": "Contact", "res.country": "Country",
     "res.currency": "Currency", "ir.module.module": "Module", "account.account": "Account",
     "account.group": "Account Group", "account.journal": "Journal", "account.tax": "Tax",

@@ -18,8 +18,8 @@ from sandbox.odoo.services import (
 pytestmark = pytest.mark.django_db
 
 IDS = {  # the recorded ids that differ per version
-    16: {"expense": 167, "tax21": 15, "tax21_inc": 16, "payable": 83, "suspense": 348, "eur": 1},
-    17: {"expense": 166, "tax21": 11, "tax21_inc": 12, "payable": 82, "suspense": 349, "eur": 126},
+    16: {"expense": 167, "tax21": 15, "tax21_inc": 16, "payable": 83, "suspense": 348, "eur": 1, "usd": 2},
+    17: {"expense": 166, "tax21": 11, "tax21_inc": 12, "payable": 82, "suspense": 349, "eur": 126, "usd": 1},
 }
 A1 = {"context": {"allowed_company_ids": [1]}}
 
@@ -76,6 +76,23 @@ def entry(ids, wallet_id, *, debit, credit, tax=None, date="2026-11-02", ref=Non
 def lines_of(call, odoo, move_id, uid=6):
     return ok(call(odoo, uid, "account.move.line", "search_read", [[["move_id", "=", move_id]]], {
         "fields": ["name", "account_id", "debit", "credit", "tax_line_id", "display_type", "partner_id"]}))
+
+
+def bill_vals(ids, *, price_unit, tax_ids=None, **values):
+    line = {"name": "Bread", "account_id": ids["expense"], "quantity": 1, "price_unit": price_unit}
+    if tax_ids is not None:
+        line["tax_ids"] = [[6, 0, tax_ids]]
+    return {"move_type": "in_invoice", "partner_id": 3, "invoice_date": "2026-11-20", **values,
+            "invoice_line_ids": [[0, 0, line]]}
+
+
+def bill_lines(call, odoo, move_id):
+    return ok(call(odoo, 6, "account.move.line", "search_read", [[["move_id", "=", move_id]]], {
+        "fields": ["display_type", "debit", "credit", "amount_currency", "tax_ids"]}))
+
+
+def line_values(call, odoo, move_id, *fields):
+    return [tuple(row[field] for field in fields) for row in bill_lines(call, odoo, move_id)]
 
 
 # --- balancing, taxes, rounding ------------------------------------------------------------------
@@ -167,7 +184,7 @@ def test_reconciling_the_payable_lines_marks_the_bill_paid_and_answers_like_the_
     ids, wallet_id = IDS[odoo.version], wallet(call, odoo)
     bill = ok(call(odoo, 6, "account.move", "create", [{
         "move_type": "in_invoice", "partner_id": 3, "invoice_date": "2026-11-02", "invoice_line_ids": [
-            [0, 0, {"name": "Taxi", "account_id": ids["expense"], "price_unit": 50.0}]]}], A1))
+            [0, 0, {"name": "Taxi", "account_id": ids["expense"], "price_unit": 50.0, "tax_ids": [[6, 0, []]]}]]}], A1))
     payment = ok(call(odoo, 6, "account.move", "create", [{"move_type": "entry", "journal_id": 3, "date": "2026-11-02",
         "line_ids": [[0, 0, {"name": "Pay", "account_id": ids["payable"], "debit": 50.0, "partner_id": 3}],
                      [0, 0, {"name": "Pleo", "account_id": wallet_id, "credit": 50.0}]]}], A1))
@@ -181,6 +198,51 @@ def test_reconciling_the_payable_lines_marks_the_bill_paid_and_answers_like_the_
         assert answer["result"]["full_reconcile"] == "account.full.reconcile(1,)"
     state = ok(call(odoo, 6, "account.move", "read", [[bill]], {"fields": ["payment_state", "amount_residual"]}))
     assert state == [{"id": bill, "payment_state": "paid", "amount_residual": 0.0}]
+
+
+# v16/107-111: the company's default purchase tax reaches a line sent without tax_ids in 16 only.
+@pytest.mark.parametrize("odoo,defaulted", [(16, True), (17, False)], indirect=["odoo"], ids=["odoo16", "odoo17"])
+def test_only_odoo_16_puts_the_default_purchase_tax_on_a_bill_line_sent_without_tax_ids(call, odoo, defaulted):
+    ids = IDS[odoo.version]
+    company = ok(call(odoo, 2, "res.company", "read", [[1], ["account_purchase_tax_id"]]))
+    assert company[0]["account_purchase_tax_id"][0] == ids["tax21"]
+    without = ok(call(odoo, 6, "account.move", "create", [bill_vals(ids, price_unit=50.0)], A1))
+    taxed = [("product", [ids["tax21"]], 50.0), ("tax", [], 10.5), ("payment_term", [], -60.5)]
+    untaxed = [("product", [], 50.0), ("payment_term", [], -50.0)]
+    fields = ("display_type", "tax_ids", "amount_currency")
+    assert line_values(call, odoo, without, *fields) == (taxed if defaulted else untaxed)
+    empty = ok(call(odoo, 6, "account.move", "create", [bill_vals(ids, price_unit=50.0, tax_ids=[])], A1))
+    assert line_values(call, odoo, empty, *fields) == untaxed
+
+
+@both  # v17/95-100
+def test_writing_a_bill_tax_line_amount_currency_moves_its_company_amount_and_the_payables_line(call, odoo):
+    ids = IDS[odoo.version]
+    move_id = ok(call(odoo, 6, "account.move", "create", [bill_vals(ids, price_unit=8.26, tax_ids=[ids["tax21"]])], A1))
+    tax_line = bill_lines(call, odoo, move_id)[1]
+    assert line_values(call, odoo, move_id, "debit", "credit") == [(8.26, 0.0), (1.73, 0.0), (0.0, 9.99)]
+    ok(call(odoo, 6, "account.move", "write", [[move_id], {
+        "line_ids": [[1, tax_line["id"], {"amount_currency": 1.74}]]}], A1))
+    assert line_values(call, odoo, move_id, "debit", "credit", "amount_currency") == [
+        (8.26, 0.0, 8.26), (1.74, 0.0, 1.74), (0.0, 10.0, -10.0)]
+    assert ok(call(odoo, 6, "account.move", "action_post", [[move_id]])) is False
+    totals = ok(call(odoo, 6, "account.move", "read", [[move_id], ["amount_tax", "amount_total", "amount_total_signed"]]))
+    assert totals == [{"id": move_id, "amount_tax": 1.74, "amount_total": 10.0, "amount_total_signed": -10.0}]
+
+
+@both  # v17/101-106
+def test_writing_a_foreign_bill_line_company_amount_keeps_its_currency_amount_and_moves_the_payables_line(call, odoo):
+    ids = IDS[odoo.version]
+    move_id = ok(call(odoo, 6, "account.move", "create", [
+        bill_vals(ids, price_unit=100.0, tax_ids=[], currency_id=ids["usd"])], A1))
+    product_line = bill_lines(call, odoo, move_id)[0]
+    fields = ("debit", "credit", "amount_currency")
+    assert line_values(call, odoo, move_id, *fields) == [(92.59, 0.0, 100.0), (0.0, 92.59, -100.0)]  # Odoo's rate
+    ok(call(odoo, 6, "account.move", "write", [[move_id], {"line_ids": [[1, product_line["id"], {"balance": 93.10}]]}], A1))
+    assert line_values(call, odoo, move_id, *fields) == [(93.1, 0.0, 100.0), (0.0, 93.1, -100.0)]
+    ok(call(odoo, 6, "account.move", "action_post", [[move_id]]))
+    totals = ok(call(odoo, 6, "account.move", "read", [[move_id], ["amount_total", "amount_total_signed", "amount_residual"]]))
+    assert totals == [{"id": move_id, "amount_total": 100.0, "amount_total_signed": -93.1, "amount_residual": 100.0}]
 
 
 # --- names, states ------------------------------------------------------------------------------------
@@ -207,6 +269,17 @@ def test_button_draft_answers_without_result_and_only_drafts_can_be_deleted(call
     assert call(odoo, 6, "account.move", "button_draft", [[move_id]]) == {"jsonrpc": "2.0", "id": 7}
     assert ok(call(odoo, 6, "account.move", "unlink", [[move_id]])) is True
     assert ok(call(odoo, 6, "account.move", "read", [[move_id]], {"fields": ["name"]})) == []
+
+
+@both  # v17/114-117
+def test_a_posted_entry_reset_to_draft_and_cancelled_keeps_its_number_and_is_still_found_by_its_ref(call, odoo):
+    ids, wallet_id = IDS[odoo.version], wallet(call, odoo)
+    move_id = ok(call(odoo, 6, "account.move", "create", [entry(ids, wallet_id, debit=1, credit=1, ref="PLEO-1")], A1))
+    ok(call(odoo, 6, "account.move", "action_post", [[move_id]]))
+    assert call(odoo, 6, "account.move", "button_draft", [[move_id]]) == {"jsonrpc": "2.0", "id": 7}
+    assert call(odoo, 6, "account.move", "button_cancel", [[move_id]]) == {"jsonrpc": "2.0", "id": 7}
+    found = ok(call(odoo, 6, "account.move", "search_read", [[["ref", "=", "PLEO-1"]], ["name", "state"]]))
+    assert found == [{"id": move_id, "name": "MISC/2026/11/0001", "state": "cancel"}]
 
 
 @both
@@ -326,6 +399,25 @@ def test_authenticate_answers_uid_false_or_the_unknown_database_error(rpc, odoo1
     unknown = rpc("common", "authenticate", "nope", "pleo@example.com", key, {})
     assert unknown["error"]["data"]["name"] == "psycopg2.OperationalError"
     assert rpc("common", "version")["result"]["server_version_info"][0] == 17
+
+
+@both  # v17/112, v17/113
+def test_api_keys_are_readable_but_have_no_expiration_date_before_odoo_18(call, odoo):
+    keys = ok(call(odoo, 2, "res.users.apikeys", "search_read", [[["user_id", "=", 2]]], {"fields": ["name", "scope"]}))
+    assert keys == [{"id": 1, "name": "sandbox", "scope": False}]
+    refused = call(odoo, 2, "res.users.apikeys", "search_read", [[["user_id", "=", 2]]], {
+        "fields": ["name", "expiration_date"]})
+    assert error_name(refused) == "builtins.ValueError"
+    assert refused["error"]["data"]["message"] == "Invalid field 'expiration_date' on model 'res.users.apikeys'"
+
+
+@both  # v17/118, v17/119
+@pytest.mark.parametrize("method,path", [("post", "json/2/res.users/context_get"), ("get", "web/version")])
+def test_json2_and_web_version_probes_get_an_html_404_page(client, odoo, method, path):
+    response = getattr(client, method)(f"/sandbox/odoo/{odoo.name}/{path}", content_type="application/json",
+                                       headers={"Authorization": "bearer key"})
+    assert (response.status_code, response["Content-Type"]) == (404, "text/html;charset=utf-8")
+    assert response.content.startswith(b"<!DOCTYPE html>")
 
 
 # --- domains ----------------------------------------------------------------------------------------------
