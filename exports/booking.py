@@ -977,9 +977,10 @@ class _Builder:
                 price_unit = _round(line.net_w, self.company_currency)
                 if tax is not None and not tax.reverse:
                     vat_estimate += _round(price_unit * tax.rate, self.company_currency)
-            values = {"name": name, "account_id": category.odoo_account_id, "quantity": 1, "price_unit": price_unit}
-            if tax is not None:
-                values["tax_ids"] = [(6, 0, [tax.odoo_tax_id])]
+            # tax_ids always, empty without a tax: Odoo 16 puts the company's default purchase tax on a bill
+            # line sent without them (v16/107 to 111).
+            values = {"name": name, "account_id": category.odoo_account_id, "quantity": 1, "price_unit": price_unit,
+                      "tax_ids": [(6, 0, [tax.odoo_tax_id] if tax is not None else [])]}
             if distribution:
                 values["analytic_distribution"] = distribution
             invoice_lines.append((0, 0, values))

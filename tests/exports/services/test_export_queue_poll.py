@@ -12,6 +12,9 @@ from sandbox.pleo.models import ExportJob
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
 
+# Both databases: the client's lease is a conditional UPDATE; records rely on unique constraints.
+pytestmark = pytest.mark.both_databases
+
 
 def odoo_moves(fake_odoo):
     return {r.values["ref"]: r for r in EmulatedRecord.objects.filter(database=fake_odoo.database, model="account.move")
@@ -160,3 +163,28 @@ def test_every_purchase_kind_as_a_vendor_bill(export_client, fake_odoo, fake_ple
         paid_by_card = record.kind in ("card_purchase", "card_invoice")
         assert move["payment_state"] == ("paid" if paid_by_card and post_state == "posted" else "not_paid")
         assert amount(move["amount_total"]) == record.amount
+
+
+@pytest.mark.regression
+@pytest.mark.django_db
+def test_an_untaxed_purchase_as_a_vendor_bill_stays_untaxed_on_every_version(export_client, fake_odoo, fake_pleo,
+                                                                            odoo_admin):
+    # Ref: #11. Odoo 16 puts the company's default purchase tax (21 %) on a bill line sent without tax_ids.
+    from mappings.services import booking_settings_update
+
+    booking_settings_update(client=export_client, data={"kind_modes": {"card_purchase": "vendor_bill"}})
+    [item] = export_items_generate(company=fake_pleo.company, count=1, seed=3, kinds=["card_purchase"],
+                                   with_receipts=False)
+    for line in item.payload["accountingEntryLines"]:
+        line["tax"] = None
+        line["netAmount"] = line["lineAmount"]
+    item.save()
+    export_job_create(company=fake_pleo.company, items=[item])
+
+    export_queue_poll(client_id=export_client.pk)
+
+    record = ExportRecord.objects.get(client=export_client)
+    assert record.status == "exported", record.last_error
+    [move] = odoo_admin.read("account.move", [record.odoo_record_id], ["move_type", "amount_tax", "amount_total"])
+    assert move["move_type"] == "in_invoice"
+    assert amount(move["amount_tax"]) == 0 and amount(move["amount_total"]) == record.amount
