@@ -103,9 +103,13 @@ def export_mappings_seed(*, client: Client, database: EmulatedDatabase, company:
     like a bookkeeper's; the 0 % Pleo tax code is left unmapped on purpose (the Dutch chart has no plain
     0 % purchase tax), so its expenses show how a missing mapping looks.
     """
+    # The company's chart read once: a lookup per account read the whole chart each time.
+    charted = EmulatedRecord.objects.filter(database=database, model="account.account")
+    account_ids = {values["code"]: record_id for record_id, values in charted.values_list("record_id", "values")
+                   if values["company_id"] == odoo_company_id}
+
     def account(code):
-        return next(r.record_id for r in EmulatedRecord.objects.filter(database=database, model="account.account")
-                    if r.values["code"] == code and r.values["company_id"] == odoo_company_id)
+        return account_ids[code]
 
     # The export creates supplier and employee contacts it cannot find (Extra Rights: Contact Creation).
     emulated_user_groups_set(database=database, uid=6, add=["base.group_partner_manager"])

@@ -458,15 +458,13 @@ def test_after_commit_error_performs_the_call_then_answers_504(client, call, odo
     assert ok(call(odoo17, 6, "res.partner", "search_count", [[["name", "=", "Lost"]]])) == 1
 
 
-def test_a_thousand_entries_in_batches_of_fifty_book_quickly(call, odoo17):
-    import time
-
+def test_entries_in_batches_of_fifty_are_created_and_posted_with_one_call_each(call, odoo17):
+    # How fast the emulator books is a benchmark's figure (make bench), not a timed test.
     wallet_id = wallet(call, odoo17)
-    started = time.monotonic()
-    for batch in range(20):
+    for batch in range(2):
         vals = [entry(IDS[17], wallet_id, debit=10, credit=12.1, tax=IDS[17]["tax21"], ref=f"B{batch}-{i}")
                 for i in range(50)]
         ids = ok(call(odoo17, 6, "account.move", "create", [vals], A1))
+        assert len(ids) == 50
         ok(call(odoo17, 6, "account.move", "action_post", [ids]))
-    assert ok(call(odoo17, 6, "account.move", "search_count", [[["state", "=", "posted"]]], A1)) == 1000
-    assert time.monotonic() - started < 60
+    assert ok(call(odoo17, 6, "account.move", "search_count", [[["state", "=", "posted"]]], A1)) == 100
