@@ -6,8 +6,10 @@ one poll interval from the moment the clusters start, as they are once a portal 
 The clusters run the real scheduler and the real poll, through `export_queue_poll_timed`, which notes when
 each poll started against the time its schedule was due and lets the sandboxes answer inside the worker.
 """
+import contextlib
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +38,9 @@ __all__ = [
     "load_clients_seed",
     "load_run",
     "load_lines",
+    "database_url",
+    "qclusters_start",
+    "qclusters_stop",
 ]
 
 # The file each cluster worker appends "<due> <started>" to, one line per poll; set for the cluster processes.
@@ -126,7 +131,7 @@ def _schedules_spread(schedules: list[Schedule], *, start: datetime) -> None:
         Schedule.objects.filter(pk=schedule.pk).update(next_run=start + offset)
 
 
-def _database_url() -> str:
+def database_url() -> str:
     """This process's database as a URL, for the cluster processes (under pytest it is the test database)."""
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
@@ -136,27 +141,37 @@ def _database_url() -> str:
             f"{database['PORT'] or 5432}/{database['NAME']}")
 
 
-def _clusters_start(*, count: int, workers: int, starts_file: Path, log_file: Path) -> list[subprocess.Popen]:
-    env = {**os.environ, "DEBUG": "true", "SANDBOX_ENABLED": "true", "DATABASE_URL": _database_url(),
-           "REDIS_URL": settings.REDIS_URL, "Q_WORKERS": str(workers), STARTS_FILE_VARIABLE: str(starts_file)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    with log_file.open("ab") as log:
-        return [subprocess.Popen([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "qcluster"],
-                                 env=env, stdout=subprocess.DEVNULL, stderr=log)
-                for _ in range(count)]
+def qclusters_start(*, count: int, env: dict, stderr=subprocess.DEVNULL) -> list[subprocess.Popen]:
+    """`count` `manage.py qcluster` processes with `env`, each leading a process group of its own, so that
+    stopping it reaches its worker processes too."""
+    return [subprocess.Popen([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "qcluster"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+            for _ in range(count)]
 
 
-def _clusters_stop(processes: list[subprocess.Popen]) -> None:
+def qclusters_stop(processes: list[subprocess.Popen], *, timeout: float = STOP_SECONDS) -> None:
+    """SIGTERM (a cluster finishes the tasks it holds), then SIGKILL to the whole group of a cluster still
+    running after `timeout`: no worker outlives its cluster holding a database connection."""
     for process in processes:
         if process.poll() is None:
-            process.terminate()
-    deadline = time.monotonic() + STOP_SECONDS
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
     for process in processes:
         try:
             process.wait(timeout=max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # what is left of the group: workers a dead cluster left behind
+        process.wait()
+
+
+def _clusters_start(*, count: int, workers: int, starts_file: Path, log_file: Path) -> list[subprocess.Popen]:
+    env = {**os.environ, "DEBUG": "true", "SANDBOX_ENABLED": "true", "DATABASE_URL": database_url(),
+           "REDIS_URL": settings.REDIS_URL, "Q_WORKERS": str(workers), STARTS_FILE_VARIABLE: str(starts_file)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    with log_file.open("ab") as log:
+        return qclusters_start(count=count, env=env, stderr=log)
 
 
 def _lags_read(path: Path) -> list[float]:
@@ -194,7 +209,7 @@ def load_run(*, clients: int, expenses_per_client: int, minutes: float, clusters
                 time.sleep(SAMPLE_SECONDS)
             result.queue_depth_at_end = broker.queue_size()
         finally:
-            _clusters_stop(processes)
+            qclusters_stop(processes)
             # Polls still queued at the end would run against a dropped database next time; the command
             # checked that the queue was empty before it started, so these are all the benchmark's.
             broker.purge_queue()

@@ -84,3 +84,22 @@ def booking_fixtures(django_db_setup, django_db_blocker) -> BookingFixtures:
         analytic_account_ids=frozenset(tags.values()),
     )
     return BookingFixtures(items_by_kind=items_by_kind, context=context, tax_codes=tax_codes)
+
+
+@pytest.fixture
+def redis_test_url(worker_id):
+    """A Redis database of this test worker's own, empty before and after the test: 15 (set TEST_REDIS_URL
+    for another) when the suite runs in one process, one lower per pytest-xdist worker (gw0 15, gw1 14, ...),
+    so two workers' qclusters never share a queue."""
+    import os
+
+    import redis
+
+    base = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    prefix, _, number = base.rpartition("/")
+    offset = int(worker_id[2:]) if worker_id.startswith("gw") else 0
+    url = f"{prefix}/{int(number) - offset}"
+    connection = redis.from_url(url)
+    connection.flushdb()
+    yield url
+    connection.flushdb()

@@ -1,12 +1,8 @@
 """Two qcluster processes on Redis and PostgreSQL export 50 clients at once: each client by one worker at a
 time, each expense exactly once, none lost."""
 import os
-import signal
-import subprocess
-import sys
 import time
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 import redis
@@ -15,20 +11,15 @@ from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.models import Task
 from django_q.tasks import async_task
 
+from exports.load_bench import database_url, qclusters_start, qclusters_stop
+
 from exports.bench import bench_clients_seed
 from exports.models import ExportRecord, ExportRun
 from sandbox.odoo.models import EmulatedRecord
 from sandbox.pleo.models import ExportJob, ExportJobItem
 
-REPO = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CLIENTS, EXPENSES_PER_CLIENT, POLLS_PER_CLIENT = 50, 3, 2
 FINAL_JOB_STATUSES = ["completed", "completed_with_errors"]
-
-
-def start_cluster(env):
-    return subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def overlapping(runs) -> list[tuple[ExportRun, ExportRun]]:
@@ -40,19 +31,17 @@ def overlapping(runs) -> list[tuple[ExportRun, ExportRun]]:
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_two_clusters_export_every_expense_of_50_clients_exactly_once(live_server):
+def test_two_clusters_export_every_expense_of_50_clients_exactly_once(live_server, redis_test_url):
     # Card purchases only: one Pleo item per expense, so the counts below are exact.
     clients = bench_clients_seed(prefix="worker", clients=CLIENTS, expenses=CLIENTS * EXPENSES_PER_CLIENT,
                                  receipts=False, kinds=["card_purchase"], base_url=live_server.url)
-    connection = redis.from_url(REDIS_URL)
-    connection.flushdb()
+    connection = redis.from_url(redis_test_url)
     broker = RedisBroker(list_key=settings.Q_CLUSTER["name"])
     broker.connection = connection
-    database = settings.DATABASES["default"]
-    env = {**os.environ, "DEBUG": "true", "SANDBOX_ENABLED": "true", "REDIS_URL": REDIS_URL, "Q_WORKERS": "2",
-           "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"}
+    env = {**os.environ, "DEBUG": "true", "SANDBOX_ENABLED": "true", "REDIS_URL": redis_test_url, "Q_WORKERS": "2",
+           "DATABASE_URL": database_url()}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    clusters = [start_cluster(env), start_cluster(env)]
+    clusters = qclusters_start(count=2, env=env)
     try:
         # A client's polls queued side by side, so the two clusters' workers take them at the same moment.
         task_ids = [async_task("exports.tasks.export_queue_poll", client.pk, "two workers test",
@@ -60,17 +49,10 @@ def test_two_clusters_export_every_expense_of_50_clients_exactly_once(live_serve
                     for client in clients for _ in range(POLLS_PER_CLIENT)]
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and Task.objects.filter(id__in=task_ids).count() < len(task_ids):
-            time.sleep(0.5)
+            time.sleep(0.1)
         assert Task.objects.filter(id__in=task_ids).count() == len(task_ids), "the clusters did not finish in time"
     finally:
-        for cluster in clusters:
-            cluster.send_signal(signal.SIGTERM)
-        for cluster in clusters:
-            try:
-                cluster.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                cluster.kill()
-        connection.flushdb()
+        qclusters_stop(clusters, timeout=30)
 
     # No loss: every Pleo job and item reached a final state, each expense has one export record, exported.
     assert ExportJob.objects.count() == CLIENTS

@@ -2,18 +2,17 @@
 books every expense exactly once, settles every Pleo item and says plainly what happened to the killed run."""
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.tasks import async_task
+
+from exports.load_bench import database_url, qclusters_start
 
 from exports.bench import bench_clients_seed
 from exports.models import ExportLock, ExportRecord, ExportRun
@@ -27,7 +26,6 @@ from sandbox.transport import sandboxes_in_process
 from tests.exports.services.conftest import export_client  # noqa: F401 (fixture)
 from tests.exports.services.fault_checks import books_settled, job_seed
 
-REPO = Path(__file__).resolve().parents[2]
 JOBS, EXPENSES_PER_JOB = 3, 4
 KILLED = "The worker running this export stopped (killed or restarted) at "
 
@@ -54,17 +52,15 @@ def test_a_cluster_killed_mid_batch_is_taken_over_by_the_next_run(live_server):
     for start in range(0, len(items), EXPENSES_PER_JOB):
         export_job_create(company=company, items=items[start:start + EXPENSES_PER_JOB])
     database_name = client.odoo_connection.database
-    # A slow Odoo, so the kill lands in the middle of the batch.
-    emulated_fault_add(database=EmulatedDatabase.objects.get(name=database_name), kind="delay", seconds=0.4,
-                       count=100_000)
+    # An Odoo slow to create entries, so the kill lands while a job's records are marked "exporting": a window
+    # of seconds, wide enough on a busy machine (a delay on every call left one of milliseconds).
+    emulated_fault_add(database=EmulatedDatabase.objects.get(name=database_name), kind="delay", seconds=3,
+                       model="account.move", method="create", count=100_000)
 
-    database = settings.DATABASES["default"]
-    env = {**os.environ, "DEBUG": "true", "SANDBOX_ENABLED": "true", "Q_WORKERS": "1",
-           "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"}
+    env = {**os.environ, "DEBUG": "true", "SANDBOX_ENABLED": "true", "Q_WORKERS": "1", "DATABASE_URL": database_url()}
     for name in ("DJANGO_SETTINGS_MODULE", "REDIS_URL", "Q_TIMEOUT", "Q_RETRY"):
         env.pop(name, None)  # the ORM broker, and the default lease: only the kill stops this run
-    cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=REPO, env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    [cluster] = qclusters_start(count=1, env=env)
     try:
         async_task("exports.tasks.export_queue_poll", client.pk, "schedule",
                    broker=ORM(list_key=settings.Q_CLUSTER["name"]), sync=False)
@@ -73,7 +69,7 @@ def test_a_cluster_killed_mid_batch_is_taken_over_by_the_next_run(live_server):
         while time.monotonic() < deadline and not (
                 ExportRecord.objects.filter(client=client, status="exported").exists()
                 and ExportRecord.objects.filter(client=client, status="exporting").exists()):
-            time.sleep(0.05)
+            time.sleep(0.02)
         os.killpg(cluster.pid, signal.SIGKILL)
         cluster.wait(timeout=30)
     finally:
