@@ -4,11 +4,14 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
-# The suite runs once on SQLite and once on PostgreSQL.
+# The suite runs whole on SQLite, then on PostgreSQL what the database engine can change (tests/conftest.py).
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+# pytest-xdist workers per pass: each has its own test database and Redis database.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist worksteal
 PORT ?= 8000
 
-.PHONY: run test audit test-sqlite test-postgres browser bench bench-load bench-dashboard clean
+.PHONY: run test test-fast audit test-sqlite test-postgres browser bench bench-load bench-dashboard clean
 
 $(STAMP): requirements.txt requirements-audit.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +22,15 @@ $(STAMP): requirements.txt requirements-audit.txt
 run: $(STAMP)
 	DEBUG=true SANDBOX_ENABLED=true $(BIN)/python manage.py run_portal --port $(PORT)
 
-test: audit test-sqlite test-postgres
+# Prints the time it took, also when a step fails.
+test:
+	@start=$$(date +%s); $(MAKE) --no-print-directory audit test-sqlite test-postgres; status=$$?; \
+	echo "make test took $$(( $$(date +%s) - start )) s"; exit $$status
+
+# The edit-run loop: SQLite only, without the browser and the multi-process tests (make test runs them).
+test-fast: $(STAMP)
+	@start=$$(date +%s); $(BIN)/pytest $(PYTEST_PARALLEL) -m "not browser and not postgres and not slow"; \
+	status=$$?; echo "make test-fast took $$(( $$(date +%s) - start )) s"; exit $$status
 
 # First: fail on a pin with a known vulnerability (PyPI's advisory data; nothing else leaves the machine).
 audit: $(STAMP)
@@ -32,10 +43,10 @@ browser:
 	  $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium chromium-driver; }
 
 test-sqlite: $(STAMP) browser
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 test-postgres: $(STAMP) browser
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest $(PYTEST_PARALLEL) --engine-sensitive-only
 
 # The export benchmark (issue 5) on a throwaway SQLite file, never data/portal.sqlite3; BENCH_ARGS="--clients 2".
 bench: $(STAMP)

@@ -9,14 +9,43 @@ from tests.factories import (
 )
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--engine-sensitive-only", action="store_true",
+        help="run only what the database engine can change: the tests marked postgres or both_databases, "
+             "those parametrised over emulated Odoo versions on the newest only (make test's PostgreSQL pass)",
+    )
+
+
 def pytest_collection_modifyitems(config, items):
+    """`make test` runs the suite twice: whole on SQLite, then on PostgreSQL what the engine can change.
+
+    On SQLite the `postgres` tests are skipped. With --engine-sensitive-only (the PostgreSQL pass) only the
+    tests marked `postgres` or `both_databases` run; the rest, whose outcome the engine cannot change,
+    already ran on SQLite. Of the `both_databases` tests parametrised over emulated Odoo versions only the
+    newest version runs there: the SQL is the same for every version.
+    """
     from django.conf import settings
 
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-    skip = pytest.mark.skip(reason="needs PostgreSQL (the suite's second run, make test-postgres)")
+    if not on_postgres:
+        skip = pytest.mark.skip(reason="needs PostgreSQL (the suite's second run, make test-postgres)")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+    if not config.getoption("engine_sensitive_only"):
+        return
+    newest = max(ODOO_VERSIONS)
+    kept, deselected = [], []
     for item in items:
-        if "postgres" in item.keywords and not on_postgres:
-            item.add_marker(skip)
+        callspec = getattr(item, "callspec", None)
+        version = callspec.params.get("fake_odoo") if callspec else None
+        if "postgres" in item.keywords or ("both_databases" in item.keywords and version in (None, newest)):
+            kept.append(item)
+        else:
+            deselected.append(item)
+    config.hook.pytest_deselected(items=deselected)
+    items[:] = kept
 
 
 @pytest.fixture
@@ -60,7 +89,10 @@ def sandbox_http(monkeypatch):
     monkeypatch.setattr(services, "http_session", in_process_session)
 
 
-@pytest.fixture(params=[16, 17], ids=["odoo16", "odoo17"])
+ODOO_VERSIONS = (16, 17)  # the Odoo versions the emulator serves; fake_odoo runs a test on each
+
+
+@pytest.fixture(params=ODOO_VERSIONS, ids=[f"odoo{v}" for v in ODOO_VERSIONS])
 def fake_odoo(request, db, sandbox_http):
     """An emulated Odoo database of each supported version, seeded like the recordings."""
     from types import SimpleNamespace

@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import CLIENT, choose_option_starting_with, log_in, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Both databases: on PostgreSQL the portal reaches the sandboxes over real HTTP, on SQLite in-process.
+pytestmark = [pytest.mark.browser, pytest.mark.both_databases, pytest.mark.django_db(transaction=True)]
 
 # Pleo categories of the expenses below and the Odoo expense account each is booked on.
 CATEGORY_ACCOUNTS = {"6900 Bank fees": "400100", "6910 Interest expense": "400200",

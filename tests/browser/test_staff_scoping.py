@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in, screenshot
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Both databases: on PostgreSQL the portal reaches the sandboxes over real HTTP, on SQLite in-process.
+pytestmark = [pytest.mark.browser, pytest.mark.both_databases, pytest.mark.django_db(transaction=True)]
 
 OTHER = "Zuidas Advocaten BV"
 

@@ -10,6 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from dashboard.sites import PortalAdminSite
 from tests.dashboard.conftest import client_make
 
+# Both databases: Subqueries and conditional counts, a fixed number of queries.
+pytestmark = pytest.mark.both_databases
+
 ATTENTION_ORDER = [
     "Bravo Failing BV", "Charlie Refused BV", "Foxtrot Unverified BV",  # a connection to fix
     "Echo Failures BV",  # failures in the last 24 hours

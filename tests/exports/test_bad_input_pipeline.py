@@ -132,6 +132,7 @@ def test_an_item_served_as_text_instead_of_an_object_fails_its_entry_only(export
     assert_nothing_else_lost(export_client, fake_odoo, items[0].uuid)
 
 
+@pytest.mark.both_databases
 @pytest.mark.django_db
 def test_control_characters_and_very_long_text_are_cleaned_for_odoo_and_kept_on_the_record(
         export_client, fake_odoo, fake_pleo, monkeypatch):
@@ -172,6 +173,7 @@ def test_control_characters_and_very_long_text_are_cleaned_for_odoo_and_kept_on_
     assert record.pleo_payload["supplier"]["name"] == "Café\u2400\x1b[31m\r\nRouge"
 
 
+@pytest.mark.both_databases
 @pytest.mark.django_db
 def test_a_nul_in_a_category_name_never_reaches_the_database_in_the_reason(export_client, fake_odoo, fake_pleo):
     items, job = seed_job(fake_pleo, count=2)

@@ -12,6 +12,9 @@ from exports.retention import PurgeCounts, export_history_purge
 from exports.schedules import HISTORY_PURGE_SCHEDULE, schedules_ensure
 from tests.factories import ClientFactory
 
+# Both databases: batched deletes through subqueries.
+pytestmark = pytest.mark.both_databases
+
 NOW = timezone.now()
 ELEVEN_YEARS_AGO = NOW - timedelta(days=11 * 365)
 LAST_YEAR = NOW - timedelta(days=365)

@@ -10,6 +10,9 @@ from mappings.services import booking_settings_update, client_schedules_refresh
 from tests.factories import ClientFactory
 from tests.mappings.services.test_booking_settings_update import valid_data  # noqa: F401
 
+# Both databases: django-q2's schedules, taken under a row lock.
+pytestmark = pytest.mark.both_databases
+
 
 def schedules_of(client):
     return {s.name: s for s in Schedule.objects.filter(name__endswith=f"(client {client.pk})")}

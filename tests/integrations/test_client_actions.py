@@ -19,6 +19,9 @@ from tests.exports.admin.conftest import exported  # noqa: F401  (a real export 
 from tests.exports.services.conftest import export_client  # noqa: F401
 from tests.factories import ClientFactory
 
+# Both databases: one queued action per kind is a database constraint (IntegrityError inside a transaction).
+pytestmark = pytest.mark.both_databases
+
 CHANGELIST = "admin:integrations_client_changelist"
 
 

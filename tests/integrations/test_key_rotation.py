@@ -10,6 +10,9 @@ from integrations.models import OdooConnection, PleoConnection
 from integrations.services import encrypted_fields
 from tests.factories import OdooConnectionFactory, PleoConnectionFactory
 
+# Both databases: batches read with a cast and SELECT ... FOR UPDATE.
+pytestmark = pytest.mark.both_databases
+
 
 def _forget_derived_keys():
     # The package derives its keys once per field (cached_property); a process restart does the same.

@@ -11,6 +11,9 @@ from integrations.services import (
 from sandbox.odoo.services import emulated_api_key, emulated_database_create
 from sandbox.pleo.services import sandbox_company_create
 
+# Both databases: the sandboxes answer over a real socket from the live server's own connections.
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.mark.django_db(transaction=True)
 def test_verify_both_sides_over_http(live_server, client_company):

@@ -87,6 +87,7 @@ def test_run_page_lists_its_records_and_who_started_it(admin_browser, exported, 
         ExportRecord.objects.filter(client=export_client).values_list("pk", flat=True))
 
 
+@pytest.mark.both_databases
 @pytest.mark.django_db
 def test_run_filter_finds_the_records_a_run_tried_even_after_a_later_run(admin_browser, exported, export_client,
                                                                          other_client_record):
@@ -102,6 +103,7 @@ def test_run_filter_finds_the_records_a_run_tried_even_after_a_later_run(admin_b
     assert "retry by admin" in text and "Tried again" in text
 
 
+@pytest.mark.both_databases
 @pytest.mark.django_db
 def test_failure_type_filter_and_search_by_odoo_reference_and_pleo_entry(admin_browser, exported, export_client,
                                                                         other_client_record):
@@ -116,6 +118,7 @@ def test_failure_type_filter_and_search_by_odoo_reference_and_pleo_entry(admin_b
         assert exported_record.pk in changelist_rows(admin_browser.get(reverse(CHANGELIST), {"q": term})), term
 
 
+@pytest.mark.both_databases
 @pytest.mark.django_db
 def test_csv_holds_exactly_the_rows_of_a_list_filtered_twice_and_searched(admin_browser, exported, export_client,
                                                                         other_client_record):

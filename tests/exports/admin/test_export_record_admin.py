@@ -111,6 +111,7 @@ def test_nothing_can_be_added_changed_or_deleted(admin_browser, exported, export
     assert ExportRun.objects.filter(pk=run.pk).exists()
 
 
+@pytest.mark.both_databases
 @pytest.mark.django_db
 def test_filters_and_search_by_supplier_and_exact_amount(admin_browser, exported, export_client, other_client_record):
     records = ExportRecord.objects.filter(client=export_client)
@@ -138,6 +139,7 @@ def test_filters_and_search_by_supplier_and_exact_amount(admin_browser, exported
         assert other_client_record.pk not in changelist_rows(admin_browser.get(reverse(CHANGELIST), {"q": written}))
 
 
+@pytest.mark.both_databases
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", [
     {},

@@ -1,11 +1,15 @@
 """Doubles for the Odoo client tests: a strict `responses` mock and a sleep that records its waits."""
+from pathlib import Path
+
 import pytest
 import responses
 
 from integrations.odoo.client import OdooClient, OdooCredentials
 
-__all__ = ["ODOO_URL", "ENDPOINT", "API_KEY", "make_client"]
+__all__ = ["ODOO_URL", "ENDPOINT", "API_KEY", "CONTRACT_DIR", "make_client"]
 
+# The shared contract sits beside the repository (/work/shared here, shared/ beside CI's clone).
+CONTRACT_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "odoo-contract"
 ODOO_URL = "https://acme.odoo.example"
 ENDPOINT = f"{ODOO_URL}/jsonrpc"
 # Distinctive enough that finding it in any message, repr or log line can only be a leak.

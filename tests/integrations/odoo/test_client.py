@@ -4,7 +4,6 @@ import logging
 from decimal import Decimal
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,11 +20,10 @@ from integrations.odoo.errors import (
     OdooRateLimitError,
     OdooServerError,
 )
-from tests.integrations.odoo.conftest import API_KEY, ENDPOINT, ODOO_URL, make_client
+from tests.integrations.odoo.conftest import API_KEY, CONTRACT_DIR, ENDPOINT, ODOO_URL, make_client
 
 __all__: list[str] = []
 
-CONTRACT_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "odoo-contract"
 VERSION = {"jsonrpc": "2.0", "id": 1, "result": {"server_version": "17.0", "server_version_info": [17, 0]}}
 
 

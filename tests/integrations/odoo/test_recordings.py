@@ -18,12 +18,10 @@ from integrations.odoo.errors import (
     OdooUserError,
     OdooValidationError,
 )
-from tests.integrations.odoo.conftest import API_KEY, ENDPOINT, ODOO_URL
+from tests.integrations.odoo.conftest import API_KEY, CONTRACT_DIR, ENDPOINT, ODOO_URL
 
 __all__: list[str] = []
 
-# The shared contract sits beside the repository (/work/shared here, shared/ beside CI's clone).
-CONTRACT_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "odoo-contract"
 RECORDINGS = sorted(CONTRACT_DIR.glob("v1[67]/*.json"))
 
 # File -> (error class, text str(exc) must contain; None means Odoo's own `data.message`).

@@ -9,6 +9,9 @@ from sandbox.pleo.models import BookkeepingAccount
 from sandbox.pleo.services import ACCOUNTS
 from tests.odoo_lookups import odoo_account, odoo_purchase_tax
 
+# Both databases: rows updated under SELECT ... FOR UPDATE.
+pytestmark = pytest.mark.both_databases
+
 # Two NL-chart expense accounts present in both emulated Odoo companies.
 OFFICE_CODE, TRAVEL_CODE = "400400", "400500"
 

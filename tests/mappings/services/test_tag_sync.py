@@ -8,6 +8,9 @@ from mappings.selectors import odoo_analytic_plans_for
 from mappings.services import tag_group_pair_add, tag_sync
 from sandbox.pleo.models import Tag, TagGroup
 
+# Both databases: rows updated under SELECT ... FOR UPDATE.
+pytestmark = pytest.mark.both_databases
+
 
 def plan_id(client, name):
     return next(pid for pid, plan_name in odoo_analytic_plans_for(client=client) if plan_name == name)

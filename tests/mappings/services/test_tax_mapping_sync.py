@@ -9,6 +9,9 @@ from mappings.services import tax_mapping_sync
 from sandbox.pleo.models import TaxCode
 from sandbox.pleo.services import fault_add
 
+# Both databases: rows updated under SELECT ... FOR UPDATE.
+pytestmark = pytest.mark.both_databases
+
 
 def purchase_taxes(odoo):
     return list(odoo.search_read("account.tax", [("type_tax_use", "=", "purchase"), ("company_id", "=", 1)],

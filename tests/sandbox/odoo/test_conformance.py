@@ -4,7 +4,6 @@ __all__ = []
 import copy
 import datetime
 import json
-from pathlib import Path
 
 import pytest
 
@@ -15,9 +14,9 @@ from sandbox.odoo.services import (
     emulated_ids_skip,
     emulated_user_groups_set,
 )
+from tests.integrations.odoo.conftest import CONTRACT_DIR
 from tests.sandbox.odoo.conftest import RECORDING_DAY
 
-CONTRACT = Path("/work/shared/odoo-contract")
 # db.list names the recording server's other databases; only its shape can match.
 SHAPE_ONLY = {"db-list"}
 A1 = {"context": {"allowed_company_ids": [1]}}
@@ -25,7 +24,7 @@ A1 = {"context": {"allowed_company_ids": [1]}}
 
 def _recordings(version):
     # In the order they were made: by number, as "100-..." sorts before "11-..." as text.
-    paths = sorted((CONTRACT / f"v{version}").glob("*.json"), key=lambda path: int(path.name.split("-")[0]))
+    paths = sorted((CONTRACT_DIR / f"v{version}").glob("*.json"), key=lambda path: int(path.name.split("-")[0]))
     return [json.loads(path.read_text()) for path in paths]
 
 

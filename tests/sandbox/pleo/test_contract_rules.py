@@ -16,6 +16,9 @@ from sandbox.pleo.services import (
 )
 from tests.sandbox.pleo.conftest import PleoCaller
 
+# Both databases: the job lifecycle under row locks, and answers over a real socket.
+pytestmark = pytest.mark.both_databases
+
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
