@@ -71,7 +71,8 @@ def _odoo_bill(plan: MovePlan, context) -> tuple[Decimal, Decimal]:
     for command in plan.values["invoice_line_ids"]:
         line = command[2]
         price = line["price_unit"] * line["quantity"]
-        tax = taxes[line["tax_ids"][0][2][0]] if line.get("tax_ids") else None
+        [(_, _, tax_ids)] = line["tax_ids"]  # always sent, empty without a tax (Odoo 16 would add its default)
+        tax = taxes[tax_ids[0]] if tax_ids else None
         if tax is None or tax.reverse:
             total += price
         elif tax.price_include:
