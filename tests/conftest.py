@@ -179,3 +179,21 @@ def odoo_admin(fake_odoo):
                         api_key=emulated_api_key(database=fake_odoo.database, uid=2)),
         company_id=1, uid=2, session=in_process_session(), max_retries=0,
     )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, dropped at the end with no session left on it.
+
+    On PostgreSQL the portal reaches the sandboxes through the live server over HTTP. A kept-alive connection
+    of such a call holds the live server's request thread, and with it that thread's database session, past
+    the live server's end; PostgreSQL refuses to drop a database with a session on it, and the run would leave
+    its test database behind. So those sessions are ended first.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
