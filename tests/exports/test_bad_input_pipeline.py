@@ -16,6 +16,8 @@ from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create, fault_add
 from tests.exports.services.conftest import export_client  # noqa: F401 (the fixture, shared with services/)
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 __all__: list[str] = []
 
 CONTROL = "\x00\x1b[31m\r\n"

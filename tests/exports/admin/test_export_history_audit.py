@@ -11,6 +11,8 @@ from exports.booking import TYPE_LABELS
 from exports.models import ExportAttempt, ExportRecord, ExportRun
 from tests.exports.admin.test_export_record_admin import CHANGELIST, CSV, changelist_rows, csv_rows
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 RECORD = "admin:exports_exportrecord_change"
 RUN = "admin:exports_exportrun_change"
 

@@ -12,6 +12,8 @@ from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
 from tests.factories import ClientFactory
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 
 def preview_url(client):
     return reverse("admin:exports_exportrecord_preview", args=[client.pk])

@@ -12,6 +12,8 @@ from exports.selectors import EXPORT_RECORD_CSV_HEADER
 from mappings.models import TaxMapping
 from sandbox.pleo.models import ExportJob, TaxCode
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 CHANGELIST = "admin:exports_exportrecord_changelist"
 CSV = "admin:exports_exportrecord_csv"
 

@@ -16,6 +16,8 @@ from sandbox.pleo.models import File
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 
 def _subclasses(cls):
     for sub in cls.__subclasses__():

@@ -11,6 +11,8 @@ from sandbox.odoo.services import emulated_api_key
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 
 @pytest.mark.django_db
 def test_a_refused_odoo_key_marks_the_client_and_the_schedule_skips_it_until_new_key(export_client, fake_odoo, fake_pleo):

@@ -10,6 +10,8 @@ from sandbox.pleo.models import File
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create, fault_add
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 
 def seed_job(fake_pleo, count=4, seed=7, **options):
     items = export_items_generate(company=fake_pleo.company, count=count, seed=seed,

@@ -13,7 +13,7 @@ from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
 
 # Both databases: the client's lease is a conditional UPDATE; records rely on unique constraints.
-pytestmark = pytest.mark.both_databases
+pytestmark = [pytest.mark.both_databases, pytest.mark.slow]
 
 
 def odoo_moves(fake_odoo):

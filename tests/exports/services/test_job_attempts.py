@@ -11,6 +11,8 @@ from sandbox.odoo.services import emulated_fault_add, emulated_faults_clear
 from sandbox.pleo.models import ExportJob
 from tests.exports.services.fault_checks import books_settled, job_seed, sleeps  # noqa: F401 (fixture)
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 GIVEN_UP = "Odoo could not be reached in 5 runs since "
 ACTION = "Retry these expenses from the export history once Odoo works."
 

@@ -10,6 +10,8 @@ from sandbox.odoo.services import emulated_fault_add, emulated_faults_clear
 from sandbox.pleo.services import export_job_create
 from tests.exports.services.fault_checks import books_settled, job_seed, sleeps  # noqa: F401 (fixture)
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 # Where Odoo breaks: the call that fails, and whether Odoo did the work before the answer was lost.
 STAGES = {
     "before_create": ("account.move", "search_read", False),  # the lookup of earlier runs' entries by reference

@@ -7,6 +7,8 @@ from integrations.pleo.errors import PleoError
 from sandbox.pleo.services import fault_add
 from tests.exports.services.fault_checks import books_settled, job_seed, sleeps  # noqa: F401 (fixture)
 
+pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
+
 FAULTS = [
     ("http_429", {"retry_after": 1, "count": 4}),  # still limited after the three retries the client allows
     ("http_500", {"count": 1}),
