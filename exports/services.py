@@ -32,6 +32,7 @@ from exports.booking import (
     booking_plan,
     export_items_for_entries,
     item_record_facts,
+    item_reference,
 )
 from exports.choices import ExportRecordStatus, ExportRunStatus
 from exports.models import ExportAttempt, ExportLock, ExportRecord, ExportRun
@@ -390,6 +391,7 @@ class _Booking:
     lines: list = field(default_factory=list)
     corrections: list = field(default_factory=list)  # write commands that set Odoo's figures to Pleo's
     receipts: list = field(default_factory=list)  # DownloadedFile, fetched before anything is booked
+    replaces: str = ""  # the history of an entry cancelled or deleted in Odoo that this booking replaces
 
 
 def _company_read(odoo: OdooClient, client: Client) -> dict:
@@ -406,12 +408,22 @@ def _lock_date(company: dict) -> date | None:
 
 def _items_export(job: _Job, items: list[dict]) -> list[dict]:
     records = _records_prepare(run=job.run, client=job.client, items=items)
+    # Booked by an earlier run and delivered again: what Odoo holds now decides, not what the record remembers.
+    references = {i["accountingEntryId"]: records[i["accountingEntryId"]].odoo_reference or item_reference(i)
+                  for i in items if records[i["accountingEntryId"]].status == ExportRecordStatus.EXPORTED}
+    live, cancelled = _moves_by_reference(job.odoo, list(references.values()))
     bookings = []
     for item in items:
         record = records[item["accountingEntryId"]]
+        replaces = ""
         if record.status == ExportRecordStatus.EXPORTED:
-            job.updates.append(_success_update(record))  # booked by an earlier run; Pleo did not hear of it
-            continue
+            move = live.get(references[item["accountingEntryId"]])
+            if move is not None:
+                job.updates.append(_record_still_booked(job, record, move))
+                continue
+            # Cancelled or deleted in Odoo since: booked again, beside the cancelled entry if there is one.
+            gone = "cancelled" if references[item["accountingEntryId"]] in cancelled else "deleted"
+            replaces = f"Booked as {record.odoo_name}, {gone} in Odoo by {timezone.localdate():%Y-%m-%d}: "
         try:
             plan = booking_plan(item, job.context)
         except BookingRefused as exc:
@@ -423,9 +435,34 @@ def _items_export(job: _Job, items: list[dict]) -> list[dict]:
         # An earlier run's failure is history now: left "failed", an entry that run did book in Odoo would be
         # adopted below and then dropped as failed, its Pleo item never told.
         record.status = ExportRecordStatus.PENDING
-        bookings.append(_Booking(item=item, record=record, plan=plan))
+        bookings.append(_Booking(item=item, record=record, plan=plan, replaces=replaces))
     _moves_book(job, bookings)
     return job.updates
+
+
+def _moves_by_reference(odoo: OdooClient, references: list[str]) -> tuple[dict[str, dict], set[str]]:
+    """The entries Odoo holds now under these references: the live one of each (not cancelled), and the
+    references found cancelled only. A search by reference finds cancelled entries too (v16/117, v17/117)."""
+    live, seen = {}, set()
+    if references:
+        for move in odoo.search_read("account.move", [["ref", "in", references]], MOVE_READ_FIELDS, order="id"):
+            seen.add(move["ref"])
+            if move["state"] != "cancel":
+                live.setdefault(move["ref"], move)
+    return live, seen - set(live)
+
+
+def _record_still_booked(job: _Job, record: ExportRecord, move: dict) -> dict:
+    """Pleo delivered a booked expense again: it hears of the entry live in Odoo now (posted, or a draft the
+    bookkeeper reset to), and the record follows it."""
+    if (record.odoo_record_id, record.odoo_name, record.odoo_state) != (move["id"], move["name"] or "", move["state"]):
+        record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move["name"] or "", move["state"]
+        record.odoo_url = _odoo_move_url(job.client, move["id"])
+        record.save(update_fields=["odoo_record_id", "odoo_name", "odoo_state", "odoo_url", "updated_at"])
+    _attempt(record, job.run, ExportRecordStatus.EXPORTED,
+             f"Exported again from Pleo: still booked in Odoo as {record.odoo_name} ({record.odoo_state}), "
+             "not booked twice.")
+    return _success_update(record)
 
 
 def _records_prepare(*, run, client, items) -> dict[str, ExportRecord]:
@@ -642,7 +679,9 @@ def _moves_adopt(bookings: list[_Booking], odoo: OdooClient) -> None:
     waiting = {b.plan.reference: b for b in bookings if b.move is None}
     if not waiting:
         return
-    for move in odoo.search_read("account.move", [["ref", "in", list(waiting)]], MOVE_READ_FIELDS, order="id"):
+    # A cancelled entry is not booked: it is left as it is and a new one is booked beside it.
+    domain = [["ref", "in", list(waiting)], ["state", "!=", "cancel"]]
+    for move in odoo.search_read("account.move", domain, MOVE_READ_FIELDS, order="id"):
         booking = waiting.pop(move["ref"], None)
         if booking is not None:
             booking.move = move
@@ -866,12 +905,17 @@ def _record_exported(job: _Job, booking: _Booking) -> dict:
     record, move = booking.record, booking.move
     record.status = ExportRecordStatus.EXPORTED
     record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move.get("name", ""), move.get("state", "")
-    record.odoo_url = f"{client.odoo_connection.url.rstrip('/')}/web#id={move['id']}&model=account.move&view_type=form"
+    record.odoo_url = _odoo_move_url(client, move["id"])
     record.last_error, record.failure_reason_type = "", ""
     record.save()
-    _attempt(record, run, ExportRecordStatus.EXPORTED,
-             f"Booked as {record.odoo_name} ({record.odoo_state})." + (f" {record.differences}" if record.differences else ""))
+    booked = f"booked again as {record.odoo_name}" if booking.replaces else f"Booked as {record.odoo_name}"
+    _attempt(record, run, ExportRecordStatus.EXPORTED, f"{booking.replaces}{booked} ({record.odoo_state})."
+             + (f" {record.differences}" if record.differences else ""))
     return _success_update(record)
+
+
+def _odoo_move_url(client: Client, move_id: int) -> str:
+    return f"{client.odoo_connection.url.rstrip('/')}/web#id={move_id}&model=account.move&view_type=form"
 
 
 def _results_report(*, pleo: PleoClient, job_id: str, updates: list[dict]) -> None:
