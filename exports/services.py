@@ -762,10 +762,7 @@ def _corrections_needed(job: _Job, drafts: list[_Booking]) -> list[_Booking]:
             booking.corrections = line_corrections(booking.plan, booking.lines,
                                                    vat_by_odoo_tax(booking.item, job.context))
             if booking.corrections and booking.plan.move_type != "entry":
-                # Odoo recomputes a bill's tax lines from its invoice lines: no write can pin them.
-                raise _Mismatch(f"Odoo computes VAT {_odoo_vat(booking.lines)} on this bill but Pleo's VAT is "
-                                f"{booking.plan.expected_vat}; the bill was not booked. Book this kind as a journal "
-                                "entry in the booking settings, or correct the VAT in Pleo, then retry the record.")
+                booking.corrections = bill_corrections(booking.corrections, booking.lines)
         except _Mismatch as exc:
             job.odoo.execute_kw("account.move", "unlink", [[booking.move["id"]]])
             booking.record.odoo_record_id = None
@@ -775,6 +772,18 @@ def _corrections_needed(job: _Job, drafts: list[_Booking]) -> list[_Booking]:
         if booking.corrections:
             pending.append(booking)
     return pending
+
+
+def bill_corrections(commands: list, lines: list[dict]) -> list:
+    """The corrections of a draft bill: each tax line's `amount_currency` set to Pleo's VAT, and nothing else.
+
+    Odoo then moves the payables line itself and posts the bill at Pleo's total, with no balancing line
+    (recordings 95 to 100); a write of the payables line would be undone by that. The bill is in the company
+    currency, so the line's amount in its currency is its balance.
+    """
+    tax_line_ids = {line["id"] for line in lines if line["tax_line_id"]}
+    return [(1, line_id, {"amount_currency": values["debit"] - values["credit"]})
+            for command, line_id, values in commands if command == 1 and line_id in tax_line_ids]
 
 
 class _Mismatch(PortalError):
@@ -790,10 +799,6 @@ def vat_by_odoo_tax(item: dict, context: BookingContext) -> dict[int, Decimal]:
         if target is not None:
             vat[target.odoo_tax_id] += contract.money_to_decimal(tax["amount"]["inWalletCurrency"])
     return vat
-
-
-def _odoo_vat(lines: list[dict]) -> Decimal:
-    return sum((abs(to_decimal(l["debit"]) - to_decimal(l["credit"])) for l in lines if l["tax_line_id"]), Decimal(0))
 
 
 def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, Decimal]) -> list:

@@ -165,8 +165,9 @@ def test_every_accepted_item_books_pleos_total_and_vat_balanced(booking_fixtures
         assert plan.expected_vat == sum(pleo_vat.values(), Decimal(0))
         assert_no_floats(plan.values)
         if plan.move_type != "entry":
-            # Odoo's total is the lines plus the VAT it computes; the pipeline books the bill only when that VAT
-            # is Pleo's (recomputed tax lines cannot be written), so the lines must be Pleo's total minus it.
+            # Odoo's total is the lines plus the VAT it computes; the pipeline then sets the tax lines to Pleo's
+            # VAT and Odoo moves the payables line with them (bill_corrections), so the lines must be Pleo's total
+            # minus Pleo's VAT.
             prices = sum(line[2]["price_unit"] for line in plan.values["invoice_line_ids"])
             charged_vat = sum((v for t, v in pleo_vat.items() if not context.taxes[t].reverse), Decimal(0))
             assert prices + charged_vat == pleo_total
