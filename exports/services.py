@@ -24,12 +24,14 @@ from django.utils import timezone
 
 from exports.booking import (
     BookingContext,
+    NAME_MAX,
     BookingRefused,
     CategoryTarget,
     MovePlan,
     SkipPlan,
     TaxTarget,
     booking_plan,
+    clean_text,
     export_items_for_entries,
     item_record_facts,
     item_reference,
@@ -392,6 +394,7 @@ class _Booking:
     corrections: list = field(default_factory=list)  # write commands that set Odoo's figures to Pleo's
     receipts: list = field(default_factory=list)  # DownloadedFile, fetched before anything is booked
     replaces: str = ""  # the history of an entry cancelled or deleted in Odoo that this booking replaces
+    matched: str = ""  # an invoice payment: the bill it paid, or why it stayed unmatched
 
 
 def _company_read(odoo: OdooClient, client: Client) -> dict:
@@ -533,6 +536,7 @@ def _moves_book(job: _Job, bookings: list[_Booking]) -> None:
     _moves_post(job, booked)
     booked = _still_going(booked)
     _payments_book(job, booked)
+    _invoice_payments_match(job, booked)
     _receipts_attach(job, booked)
     booked = _still_going(booked)
     _moves_read_back(booked, job.odoo)
@@ -901,6 +905,8 @@ def _moves_read_back(booked: list[_Booking], odoo: OdooClient) -> None:
             differences.append(f"Odoo left it {move['state']}.")
         if booking.plan.payment and booking.plan.post and move.get("payment_state") not in ("paid", "in_payment"):
             differences.append(f"The Wallet payment is booked but Odoo shows the bill as {move.get('payment_state')}.")
+        if booking.matched:
+            differences.append(booking.matched)
         booking.record.differences = " ".join(differences)
         booking.record.booked_date = booked_on
 
@@ -1108,6 +1114,64 @@ def _payments_book(job: _Job, booked: list[_Booking]) -> None:
         pair = [line for line in lines[booking.move["id"]] + lines[payments[ref]] if not line["reconciled"]]
         if len(pair) == 2:
             odoo.execute_kw("account.move.line", "reconcile", [[line["id"] for line in pair]])
+
+
+def _invoice_payments_match(job: _Job, booked: list[_Booking]) -> None:
+    """Reconcile each posted invoice payment with the vendor bill it pays, so the bill reads paid in Odoo.
+
+    Which bill a payment pays is Pleo's open question; the rule is contract.invoice_payment_invoice_number's.
+    A payment with no such bill is still booked, on payables for the vendor, and its record says why.
+    """
+    payments = [b for b in booked if b.plan.item_type == "invoice_payment"]
+    numbers = {id(b): clean_text(contract.invoice_payment_invoice_number(b.item) or "", NAME_MAX) for b in payments}
+    for booking in payments:
+        if not booking.plan.post:
+            booking.matched = "It is left a draft, so it was not matched with its bill: post it and match it in Odoo."
+        elif not numbers[id(booking)]:
+            booking.matched = "Pleo gives no invoice number, so it was not matched with a bill: match it in Odoo."
+    payments = [b for b in payments if not b.matched]
+    if not payments:
+        return
+    odoo = job.odoo
+    bills = defaultdict(list)
+    domain = [["move_type", "=", "in_invoice"], ["state", "=", "posted"],
+              ["payment_reference", "in", sorted({numbers[id(b)] for b in payments})]]
+    for bill in odoo.search_read("account.move", domain, ["name", "partner_id", "payment_reference", "amount_residual"],
+                                 order="id"):
+        if bill["partner_id"]:
+            bills[(bill["partner_id"][0], bill["payment_reference"])].append(bill)
+    pairs = {}
+    for booking in payments:
+        number = numbers[id(booking)]
+        candidates = [bill for bill in bills[(booking.partner_id, number)]
+                      if to_decimal(bill["amount_residual"]) == booking.plan.expected_total]
+        if len(candidates) == 1:
+            pairs[id(booking)] = candidates[0]
+        else:
+            found = "no posted vendor bill" if not candidates else f"{len(candidates)} posted vendor bills"
+            booking.matched = (f"Odoo has {found} of this vendor with invoice number {number} open for "
+                               f"{booking.plan.expected_total}, so the payment was not matched with a bill: export "
+                               "the invoice from Pleo, or match the payment in Odoo.")
+    if not pairs:
+        return
+    moves = [b.move["id"] for b in payments if id(b) in pairs] + [bill["id"] for bill in pairs.values()]
+    lines = defaultdict(list)
+    for line in odoo.search_read("account.move.line", [["move_id", "in", moves], ["reconciled", "=", False]],
+                                 ["move_id", "account_id", "partner_id", "display_type", "reconciled"]):
+        lines[line["move_id"][0]].append(line)
+    for booking in payments:
+        bill = pairs.get(id(booking))
+        if bill is None:
+            continue
+        payable = [line for line in lines[bill["id"]] if line["display_type"] == "payment_term"]
+        account = payable[0]["account_id"][0] if payable else None
+        paying = [line for line in lines[booking.move["id"]] if line["account_id"] and line["account_id"][0] == account]
+        if len(payable) != 1 or len(paying) != 1:
+            booking.matched = (f"The payables lines of the payment and of bill {bill['name']} are not on one account, "
+                               "so they were not matched: match them in Odoo.")
+            continue
+        odoo.execute_kw("account.move.line", "reconcile", [[payable[0]["id"], paying[0]["id"]]])
+        booking.matched = f"Matched with the vendor bill {bill['name']}, which it pays."
 
 
 def _bill_payable_account(booking: _Booking) -> int:

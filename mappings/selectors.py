@@ -155,7 +155,8 @@ def kind_mode_for(*, settings: BookingSettings, item_type: str) -> str:
     """How the export books one Pleo export item type for this client (a KindMode value).
 
     The stored per-type choice wins; without one, card and out-of-pocket types follow their booking
-    mode, Wallet top-ups and unloads follow the top-up setting, and everything else is a journal entry.
+    mode, Wallet top-ups and unloads follow the top-up setting, a supplier invoice follows Pleo (a vendor
+    bill when Pleo books it on accounts payable), and everything else is a journal entry.
     """
     stored = (settings.kind_modes or {}).get(item_type)
     if stored in KindMode.values:
@@ -168,6 +169,8 @@ def kind_mode_for(*, settings: BookingSettings, item_type: str) -> str:
         return KindMode.JOURNAL_ENTRY if settings.wallet_topups == TopUpHandling.BOOK else KindMode.DISABLED
     if item_type not in EXPORT_ITEM_TYPES:
         raise PortalError(f"Pleo export item type “{item_type}” is unknown to the portal.")
+    if item_type == "invoice":
+        return KindMode.FOLLOW_PLEO
     return KindMode.JOURNAL_ENTRY
 
 

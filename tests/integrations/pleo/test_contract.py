@@ -208,3 +208,23 @@ def test_a_failure_reason_goes_only_with_failed():
 def test_an_unknown_event_is_refused():
     with pytest.raises(ValueError):
         contract.export_job_event_body(job_id=JOB_ID, event="canceled")  # §12.12: in no enum
+
+
+# ---------------------------------------------------------------------- which invoice an invoice payment pays
+
+
+@pytest.mark.parametrize(
+    ("information", "number"),
+    [
+        ({"invoiceNumber": "INV-2026-1042"}, "INV-2026-1042"),
+        ({"invoiceNumber": "  INV-7 "}, "INV-7"),
+        ({"invoiceNumber": ""}, None),
+        ({"invoiceNumber": None}, None),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_an_invoice_payment_names_its_invoice_by_the_invoice_number_only(information, number):
+    item = {"type": "invoice_payment", "additionalInformation": {"invoiceInformation": information,
+                                                                 "reconciledEntries": ["not-a-link-for-payments"]}}
+    assert contract.invoice_payment_invoice_number(item) == number

@@ -15,10 +15,11 @@ from tests.mappings.services.test_booking_settings_update import valid_data  # n
         ("card_purchase", "vendor_bill"), ("card_invoice", "vendor_bill"),
         ("out_of_pocket", "journal_entry"), ("mileage", "journal_entry"), ("per_diem", "journal_entry"),
         ("wallet_topup", "disabled"), ("wallet_unload", "disabled"),
-        ("refund", "journal_entry"), ("fee", "journal_entry"), ("invoice", "journal_entry"),
+        ("refund", "journal_entry"), ("fee", "journal_entry"), ("invoice", "follow_pleo"),
+        ("invoice_payment", "journal_entry"),
     ],
 )
-def test_default_follows_the_card_out_of_pocket_and_top_up_settings(item_type, expected):
+def test_default_follows_the_card_out_of_pocket_and_top_up_settings_and_pleo_for_invoices(item_type, expected):
     settings = BookingSettings(card_booking_mode="vendor_bill", out_of_pocket_booking_mode="journal_entry",
                                wallet_topups="ignore")
     assert kind_mode_for(settings=settings, item_type=item_type) == expected
