@@ -189,8 +189,8 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
             "display_categories", "display_tags", "display_kind", "display_receipts", "pleo_accounting_entry_id",
             "pleo_job_id"]}),
         ("The Odoo record", {"fields": [
-            "status", "odoo_model", "display_odoo", "odoo_reference", "odoo_state", "booked_date", "display_odoo_link",
-            "differences"]}),
+            "status", "odoo_model", "display_odoo", "odoo_reference", "odoo_state", "booked_date", "odoo_amount_total",
+            "display_odoo_link", "differences"]}),
         ("Outcome", {"fields": ["attempts", "last_error", "display_last_run"]}),
         ("What Pleo was told", {"fields": ["reported_to_pleo_at", "display_failure_type"]}),
         ("What was sent and received", {"fields": ["display_odoo_values", "display_pleo_payload"]}),

@@ -90,6 +90,9 @@ class ExportRecord(ClientOwnedModel):
     odoo_state = models.CharField(_("Odoo state"), max_length=20, blank=True, editable=False)
     odoo_url = models.URLField(_("link in Odoo"), max_length=500, blank=True, editable=False)
     booked_date = models.DateField(_("booked on"), null=True, blank=True, editable=False)
+    # What Odoo showed as the record's total once booked: a later read that differs means someone changed it.
+    odoo_amount_total = models.DecimalField(_("total in Odoo when booked"), max_digits=18, decimal_places=3,
+                                            null=True, blank=True, editable=False)
     attempts = models.PositiveIntegerField(_("attempts"), default=0, editable=False)
     last_error = models.TextField(_("last error"), blank=True, editable=False)
     failure_reason_type = models.CharField(_("failure type (Pleo)"), max_length=60, blank=True, editable=False)

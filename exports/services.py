@@ -457,14 +457,19 @@ def _moves_by_reference(odoo: OdooClient, references: list[str]) -> tuple[dict[s
 
 def _record_still_booked(job: _Job, record: ExportRecord, move: dict) -> dict:
     """Pleo delivered a booked expense again: it hears of the entry live in Odoo now (posted, or a draft the
-    bookkeeper reset to), and the record follows it."""
-    if (record.odoo_record_id, record.odoo_name, record.odoo_state) != (move["id"], move["name"] or "", move["state"]):
-        record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move["name"] or "", move["state"]
-        record.odoo_url = _odoo_move_url(job.client, move["id"])
-        record.save(update_fields=["odoo_record_id", "odoo_name", "odoo_state", "odoo_url", "updated_at"])
+    bookkeeper reset to and perhaps edited), and the record follows it, with its total compared."""
+    said = ""
+    total = to_decimal(move["amount_total"])
+    if record.odoo_amount_total is not None and total != record.odoo_amount_total:
+        said = (f" Its total in Odoo is now {record.money_display(total)}, it was booked at "
+                f"{record.money_display(record.odoo_amount_total)}: check it against Pleo's.")
+    record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move["name"] or "", move["state"]
+    record.odoo_url = _odoo_move_url(job.client, move["id"])
+    record.differences = said.strip() or record.differences
+    record.save(update_fields=["odoo_record_id", "odoo_name", "odoo_state", "odoo_url", "differences", "updated_at"])
     _attempt(record, job.run, ExportRecordStatus.EXPORTED,
              f"Exported again from Pleo: still booked in Odoo as {record.odoo_name} ({record.odoo_state}), "
-             "not booked twice.")
+             f"not booked twice.{said}")
     return _success_update(record)
 
 
@@ -916,6 +921,7 @@ def _record_exported(job: _Job, booking: _Booking) -> dict:
     record, move = booking.record, booking.move
     record.status = ExportRecordStatus.EXPORTED
     record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move.get("name", ""), move.get("state", "")
+    record.odoo_amount_total = to_decimal(move["amount_total"]) if "amount_total" in move else None
     record.odoo_url = _odoo_move_url(client, move["id"])
     record.last_error, record.failure_reason_type = "", ""
     record.save()

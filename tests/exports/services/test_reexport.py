@@ -3,6 +3,8 @@
 A bookkeeper cancels or deletes an entry in Odoo and presses Export again in Pleo: the expense is booked again
 beside the cancelled one (or in place of the deleted one), the record says so in words, and Pleo hears of the
 entry that is live in Odoo. An entry still live, posted or reset to draft, is never booked twice."""
+from decimal import Decimal
+
 import pytest
 
 from exports.models import ExportRecord
@@ -75,13 +77,26 @@ def test_an_entry_still_live_is_not_booked_again_however_often_pleo_delivers_it(
         assert in_pleo.status == "successful" and in_pleo.external_id == str(first.odoo_record_id)
 
 
-def test_an_entry_reset_to_draft_and_edited_is_adopted_not_duplicated(export_client, fake_pleo, odoo_admin):
+def test_an_entry_reset_to_draft_and_edited_is_adopted_not_duplicated_and_its_new_total_noted(
+        export_client, fake_pleo, odoo_admin):
     item, first = export_once(export_client, fake_pleo)
+    assert first.odoo_amount_total == first.amount
     odoo_admin.execute_kw("account.move", "button_draft", [[first.odoo_record_id]])
-    odoo_admin.write("account.move", [first.odoo_record_id], {"narration": "checked by the bookkeeper"})
+    lines = odoo_admin.search_read("account.move.line", [["move_id", "=", first.odoo_record_id]],
+                                   ["debit", "credit", "tax_line_id"])
+    expense = next(line for line in lines if line["debit"] and not line["tax_line_id"])
+    counter = next(line for line in lines if line["credit"])
+    # The bookkeeper adds a euro to the expense and to the Wallet line: still balanced, a new total.
+    odoo_admin.write("account.move", [first.odoo_record_id], {"line_ids": [
+        [1, expense["id"], {"debit": expense["debit"] + 1}], [1, counter["id"], {"credit": counter["credit"] + 1}]]})
+
+    [edited] = odoo_admin.read("account.move", [first.odoo_record_id], ["amount_total"])
+    assert Decimal(str(edited["amount_total"])) >= first.amount + 1  # Odoo recomputes the VAT on top
 
     record, in_pleo = export_again(export_client, fake_pleo, item)
 
     assert [m["id"] for m in moves_of(odoo_admin, record)] == [first.odoo_record_id]
     assert record.status == "exported" and record.odoo_state == "draft"
     assert in_pleo.status == "successful" and in_pleo.external_id == str(first.odoo_record_id)
+    noted = f"Its total in Odoo is now {edited['amount_total']:.2f} EUR, it was booked at {first.amount:.2f} EUR"
+    assert noted in record.attempt_log.order_by("pk").last().message and noted in record.differences
