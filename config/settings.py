@@ -195,6 +195,10 @@ if EXPORT_HISTORY_RETENTION_DAYS < 0:
 EXPORT_MAX_JOB_ATTEMPTS = env.int("EXPORT_MAX_JOB_ATTEMPTS", default=5)
 if EXPORT_MAX_JOB_ATTEMPTS < 1:
     raise ImproperlyConfigured("EXPORT_MAX_JOB_ATTEMPTS must be 1 or more.")
+# Days back the daily drift check reads exported records from Odoo (cancelled, deleted, reset, changed).
+EXPORT_DRIFT_CHECK_DAYS = env.int("EXPORT_DRIFT_CHECK_DAYS", default=90)
+if EXPORT_DRIFT_CHECK_DAYS < 1:
+    raise ImproperlyConfigured("EXPORT_DRIFT_CHECK_DAYS must be 1 or more.")
 
 # Sandboxes: the stand-ins for Pleo and Odoo, for tests, demo and benchmarks only.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)

@@ -174,13 +174,14 @@ class ExportRunAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
 class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
     list_display = ["entry_date", "client", "display_kind", "supplier", "display_amount", "status", "display_odoo",
                     "attempts", "display_reason"]
-    list_filter = [("client", ClientFilter), "status", "kind", "entry_date", FailureTypeFilter, ExportRunFilter]
+    list_filter = [("client", ClientFilter), "status", "odoo_drift", "kind", "entry_date", FailureTypeFilter,
+                   ExportRunFilter]
     list_select_related = ["client"]
     # Amounts are searched by value in get_search_results: Django's "=amount" compares text, so "77.70"
     # missed 77.7 on SQLite and every amount on PostgreSQL (stored as "77.700").
     search_fields = ["supplier", "spender", "description", "odoo_name", "odoo_reference", "pleo_accounting_entry_id"]
     date_hierarchy = "entry_date"
-    actions = ["retry_selected"]
+    actions = ["retry_selected", "book_again_selected"]
     inlines = [ExportRecordAttemptInline]
     change_form_template = "admin/exports/exportrecord/change_form.html"
     fieldsets = [
@@ -190,7 +191,7 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
             "pleo_job_id"]}),
         ("The Odoo record", {"fields": [
             "status", "odoo_model", "display_odoo", "odoo_reference", "odoo_state", "booked_date", "odoo_amount_total",
-            "display_odoo_link", "differences"]}),
+            "display_odoo_link", "differences", "odoo_drift", "odoo_drift_found_at"]}),
         ("Outcome", {"fields": ["attempts", "last_error", "display_last_run"]}),
         ("What Pleo was told", {"fields": ["reported_to_pleo_at", "display_failure_type"]}),
         ("What was sent and received", {"fields": ["display_odoo_values", "display_pleo_payload"]}),
@@ -301,6 +302,10 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
 
     @admin.display(description="Reason")
     def display_reason(self, obj):
+        if obj.odoo_drift:
+            found = timezone.localtime(obj.odoo_drift_found_at).strftime("%Y-%m-%d") if obj.odoo_drift_found_at else ""
+            return (f"{obj.get_odoo_drift_display()} (found {found}): to book it again, select it and choose "
+                    "“Book again the selected records changed in Odoo”.")
         return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else obj.last_error
 
     @admin.display(description="Pleo payload")
@@ -325,3 +330,18 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
             return
         self.message_user(request, f"{count} failed record(s) sent back to Pleo's export queue; they are exported "
                                    "with the client's next run, which has been started.", messages.SUCCESS)
+
+    @admin.action(description="Book again the selected records changed in Odoo (via Pleo's export queue)")
+    def book_again_selected(self, request, queryset):
+        try:
+            count = services.export_records_retry(records=queryset, by=request.user, changed_in_odoo=True)
+        except PortalError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        if not count:
+            self.message_user(request, "None of the selected records changed in Odoo since they were exported "
+                                       "(filter on “changed in Odoo since” to find those that did).", messages.WARNING)
+            return
+        self.message_user(request, f"{count} record(s) changed in Odoo sent back to Pleo's export queue; the client's "
+                                   "next run, which has been started, books again what was cancelled or deleted and "
+                                   "takes on what is live.", messages.SUCCESS)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from exports.booking import TYPE_LABELS
-from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.choices import ExportRecordStatus, ExportRunStatus, OdooDrift
 from integrations.models import ClientOwnedModel, ClientOwnedQuerySet, TimeStampedModel
 from integrations.pleo.contract import currency_decimals
 
@@ -93,6 +93,10 @@ class ExportRecord(ClientOwnedModel):
     # What Odoo showed as the record's total once booked: a later read that differs means someone changed it.
     odoo_amount_total = models.DecimalField(_("total in Odoo when booked"), max_digits=18, decimal_places=3,
                                             null=True, blank=True, editable=False)
+    # Set by the drift check (exports/drift.py), cleared when the record is booked or found live again.
+    odoo_drift = models.CharField(_("changed in Odoo since"), max_length=10, choices=OdooDrift.choices, blank=True,
+                                  editable=False)
+    odoo_drift_found_at = models.DateTimeField(_("change found"), null=True, blank=True, editable=False)
     attempts = models.PositiveIntegerField(_("attempts"), default=0, editable=False)
     last_error = models.TextField(_("last error"), blank=True, editable=False)
     failure_reason_type = models.CharField(_("failure type (Pleo)"), max_length=60, blank=True, editable=False)

@@ -1,6 +1,7 @@
 """The django-q2 schedules the portal needs, declared in code and put in place idempotently (STYLE C12).
 
-Per client: poll the Pleo export queue every `poll_interval_minutes`, sync taxes and tags hourly.
+Per client: poll the Pleo export queue every `poll_interval_minutes`, sync taxes and tags hourly, check
+daily what changed in Odoo to what was exported (exports/drift.py).
 
 Pausing: a paused client's schedules stay in place with `repeats=0`. django-q2's scheduler only picks
 schedules with `repeats != 0` (django_q/scheduler.py: `.exclude(repeats=0)`), so they do not run, yet the
@@ -27,6 +28,7 @@ SCHEDULE_PREFIXES = (
     "exports: poll Pleo export queue",
     "mappings: sync taxes to Pleo",
     "mappings: sync analytic accounts to Pleo tags",
+    "exports: check Odoo for changes to exported records",
 )
 DEFAULT_POLL_MINUTES = 5
 HISTORY_PURGE_SCHEDULE = "exports: purge export history past its retention"
@@ -49,6 +51,8 @@ def client_schedule_specs(*, client: Client) -> list[dict]:
          "kwargs": kwargs, "schedule_type": Schedule.HOURLY, "minutes": None},
         {"name": f"mappings: sync analytic accounts to Pleo tags (client {client.pk})", "func": "exports.tasks.tag_sync",
          "kwargs": kwargs, "schedule_type": Schedule.HOURLY, "minutes": None},
+        {"name": f"{SCHEDULE_PREFIXES[3]} (client {client.pk})", "func": "exports.tasks.export_records_drift_check",
+         "kwargs": kwargs, "schedule_type": Schedule.DAILY, "minutes": None},
     ]
 
 

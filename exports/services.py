@@ -36,7 +36,7 @@ from exports.booking import (
     item_record_facts,
     item_reference,
 )
-from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.choices import ExportRecordStatus, ExportRunStatus, OdooDrift
 from exports.models import ExportAttempt, ExportLock, ExportRecord, ExportRun
 from integrations.errors import PortalError
 from integrations.models import Client, OdooConnection, PleoConnection
@@ -466,7 +466,11 @@ def _record_still_booked(job: _Job, record: ExportRecord, move: dict) -> dict:
     record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move["name"] or "", move["state"]
     record.odoo_url = _odoo_move_url(job.client, move["id"])
     record.differences = said.strip() or record.differences
-    record.save(update_fields=["odoo_record_id", "odoo_name", "odoo_state", "odoo_url", "differences", "updated_at"])
+    # Live again: a reset to draft is now known to the record; a changed total stays marked until it is booked.
+    record.odoo_drift = OdooDrift.AMOUNT if said else ""
+    record.odoo_drift_found_at = (record.odoo_drift_found_at or timezone.now()) if said else None
+    record.save(update_fields=["odoo_record_id", "odoo_name", "odoo_state", "odoo_url", "differences", "odoo_drift",
+                               "odoo_drift_found_at", "updated_at"])
     _attempt(record, job.run, ExportRecordStatus.EXPORTED,
              f"Exported again from Pleo: still booked in Odoo as {record.odoo_name} ({record.odoo_state}), "
              f"not booked twice.{said}")
@@ -922,6 +926,7 @@ def _record_exported(job: _Job, booking: _Booking) -> dict:
     record.status = ExportRecordStatus.EXPORTED
     record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move.get("name", ""), move.get("state", "")
     record.odoo_amount_total = to_decimal(move["amount_total"]) if "amount_total" in move else None
+    record.odoo_drift, record.odoo_drift_found_at = "", None
     record.odoo_url = _odoo_move_url(client, move["id"])
     record.last_error, record.failure_reason_type = "", ""
     record.save()
@@ -948,15 +953,19 @@ def _results_report(*, pleo: PleoClient, job_id: str, updates: list[dict]) -> No
         logger.warning("Pleo refused the result of entry %s: %s", error["accountingEntryId"], error.get("type"))
 
 
-def export_records_retry(*, records, by=None) -> int:
-    """Send failed records back to Pleo's export queue and start their clients' runs.
+def export_records_retry(*, records, by=None, changed_in_odoo: bool = False) -> int:
+    """Send failed records (or, `changed_in_odoo`, exported ones the drift check found changed in Odoo) back to
+    Pleo's export queue and start their clients' runs.
 
-    Pleo books only what is in an export job, so a retry asks Pleo for a new job holding the failed
-    entries (POST /v3/export-jobs), then runs the client's export as the schedule would.
+    Pleo books only what is in an export job, so a retry asks Pleo for a new job holding the entries
+    (POST /v3/export-jobs), then runs the client's export as the schedule would. An exported record stays
+    exported: the run looks it up in Odoo and books again what was cancelled or deleted there.
     """
     from django_q.tasks import async_task
 
-    failed = list(records.filter(status=ExportRecordStatus.FAILED).select_related("client", "client__pleo_connection"))
+    chosen = (records.filter(status=ExportRecordStatus.EXPORTED).exclude(odoo_drift="") if changed_in_odoo
+              else records.filter(status=ExportRecordStatus.FAILED))
+    failed = list(chosen.select_related("client", "client__pleo_connection"))
     by_client = defaultdict(list)
     for record in failed:
         by_client[record.client].append(record)
@@ -967,7 +976,8 @@ def export_records_retry(*, records, by=None) -> int:
                                    accounting_entry_ids=[r.pleo_accounting_entry_id for r in client_records])
         except PleoConflictError:
             raise PortalError(f"Pleo is still exporting for {client}; retry when that export has finished.")
-        ExportRecord.objects.filter(pk__in=[r.pk for r in client_records]).update(status=ExportRecordStatus.PENDING)
+        ExportRecord.objects.filter(pk__in=[r.pk for r in client_records],
+                                    status=ExportRecordStatus.FAILED).update(status=ExportRecordStatus.PENDING)
         triggered_by = f"retry by {by.get_username()}" if by is not None else "retry"
         async_task("exports.tasks.export_queue_poll", client.pk, triggered_by, task_name=f"export client {client.pk}")
     return len(failed)

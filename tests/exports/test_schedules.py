@@ -24,10 +24,10 @@ def poll_of(client):
 
 @pytest.mark.django_db
 def test_each_client_gets_its_poll_and_sync_schedules_once(client_company):
-    assert schedules_ensure() == 4  # the client's three and the export history purge
-    assert schedules_ensure() == 4
+    assert schedules_ensure() == 5  # the client's four and the export history purge
+    assert schedules_ensure() == 5
     schedules = schedules_of(client_company)
-    assert Schedule.objects.count() == 4
+    assert Schedule.objects.count() == 5
     poll = poll_of(client_company)
     assert (poll.func, poll.kwargs, poll.schedule_type, poll.minutes, poll.repeats) == (
         "exports.tasks.export_queue_poll", f"client_id={client_company.pk}", Schedule.MINUTES, 5, -1)
@@ -35,6 +35,8 @@ def test_each_client_gets_its_poll_and_sync_schedules_once(client_company):
     tags = schedules[f"mappings: sync analytic accounts to Pleo tags (client {client_company.pk})"]
     assert (taxes.func, taxes.schedule_type) == ("exports.tasks.tax_mapping_sync", Schedule.HOURLY)
     assert (tags.func, tags.kwargs) == ("exports.tasks.tag_sync", f"client_id={client_company.pk}")
+    drift = schedules[f"exports: check Odoo for changes to exported records (client {client_company.pk})"]
+    assert (drift.func, drift.schedule_type) == ("exports.tasks.export_records_drift_check", Schedule.DAILY)
 
 
 @pytest.mark.django_db
@@ -43,7 +45,7 @@ def test_setup_schedules_command_puts_them_in_place_and_removes_deleted_clients(
     schedules_ensure()
     gone.delete()
     call_command("setup_schedules")
-    assert "4 schedule(s) in place" in capsys.readouterr().out
+    assert "5 schedule(s) in place" in capsys.readouterr().out
     assert set(schedules_of(client_company)) | {HISTORY_PURGE_SCHEDULE} == {s.name for s in Schedule.objects.all()}
 
 
@@ -54,7 +56,7 @@ def test_changing_the_poll_interval_changes_the_schedule(connected_client, valid
     booking_settings_update(client=connected_client, data={"poll_interval_minutes": 15})
     assert poll_of(connected_client).minutes == 15
     assert poll_of(connected_client).schedule_type == Schedule.MINUTES
-    assert len(schedules_of(connected_client)) == 3
+    assert len(schedules_of(connected_client)) == 4
 
 
 @pytest.mark.django_db
@@ -79,7 +81,7 @@ def test_pausing_a_client_pauses_its_schedules_and_resuming_restores_them(client
     schedules = schedules_of(client_company).values()
     assert {s.repeats for s in schedules} == {-1}
     assert all(s.next_run is not None for s in schedules)
-    assert len(schedules) == 3
+    assert len(schedules) == 4
 
 
 @pytest.mark.django_db
