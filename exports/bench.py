@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from exports.drift import export_records_drift_check
 from exports.services import CREATE_BATCH_SIZE, export_queue_poll
 from integrations.models import Client
 from integrations.services import client_create, odoo_connection_save, pleo_connection_save
@@ -78,6 +79,8 @@ class BenchResult:
     skipped: int = 0
     odoo_calls: int = 0
     pleo_calls: int = 0
+    drift_checked: int = 0  # exported records the drift check read back afterwards
+    drift_odoo_calls: int = 0
     errors: list[str] = field(default_factory=list)
 
     def per_expense(self, calls: int) -> float:
@@ -99,6 +102,8 @@ class BenchResult:
             "exported": self.exported,
             "failed": self.failed,
             "skipped": self.skipped,
+            "drift_check_odoo_calls_per_100_records": (round(100 * self.drift_odoo_calls / self.drift_checked, 2)
+                                                       if self.drift_checked else 0),
         }
 
 
@@ -147,6 +152,11 @@ def bench_case_run(*, case: BenchCase, clients: list[Client], base_url: str = BE
         for client in clients:
             runs += export_queue_poll(client_id=client.pk, triggered_by="benchmark", batch_size=case.batch_size)
         result.seconds = time.perf_counter() - started
+        # Then the next day's drift check of the same clients: a few calls per client, however many records.
+        for client in clients:
+            check = export_records_drift_check(client_id=client.pk)
+            result.drift_checked += check.checked
+            result.drift_odoo_calls += check.odoo_calls
     for run in runs:
         result.expenses += run.item_count
         result.exported += run.exported_count
