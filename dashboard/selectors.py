@@ -2,7 +2,8 @@
 
 Everything is read in a fixed number of queries whatever the number of clients: the clients with their
 connections and latest runs (one query, correlated subqueries), the failure counts (one grouped query),
-the poll schedules (one query) and the staff members for the filter (one query).
+the exported records changed in Odoo since (one grouped query), the poll schedules (one query) and the staff
+members for the filter (one query).
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -75,6 +76,8 @@ class DashboardRow:
     failed_24h_url: str
     failed_7d_url: str
     next_run: datetime | None
+    changed_in_odoo: int = 0  # exported records the drift check found cancelled, deleted, reset or changed
+    changed_in_odoo_url: str = ""
     reasons: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -179,6 +182,10 @@ def _reasons(row: DashboardRow, now: datetime) -> list[tuple[int, str]]:
     reasons = [(CONNECTION, f"{state.label}: {state.text}") for state in (row.odoo, row.pleo) if state.needs_attention]
     if row.failed_24h:
         reasons.append((FAILURES, f"{row.failed_24h} failed {'export' if row.failed_24h == 1 else 'exports'} in the last 24 hours"))
+    if row.changed_in_odoo:
+        records = "exported record" + (" was" if row.changed_in_odoo == 1 else "s were")
+        reasons.append((FAILURES, f"{row.changed_in_odoo} {records} changed in Odoo since (cancelled, deleted, reset "
+                                  "or a new total): book them again from the export history"))
     if row.last_sync_status == SyncRunStatus.FAILED:
         reasons.append((SYNC, "the last sync failed"))
     if not row.paused:
@@ -218,6 +225,8 @@ def dashboard_build(*, user, filters: DashboardFilters | None = None) -> Dashboa
         .values("client_id")
         .annotate(week=Count("pk"), day=Count("pk", filter=Q(updated_at__gte=day_ago)))
     }
+    changed_in_odoo = dict(ExportRecord.objects.filter(client__in=visible).exclude(odoo_drift="")
+                           .values("client_id").annotate(n=Count("pk")).values_list("client_id", "n"))
     names = {poll_schedule_name(client_id=client.pk): client.pk for client in clients}
     next_runs = {
         names[name]: next_run
@@ -247,6 +256,9 @@ def dashboard_build(*, user, filters: DashboardFilters | None = None) -> Dashboa
             failed_24h_url=_failures_url(client.pk, day_ago),
             failed_7d_url=_failures_url(client.pk, week_ago),
             next_run=next_runs.get(client.pk) if client.status == ClientStatus.ACTIVE else None,
+            changed_in_odoo=changed_in_odoo.get(client.pk, 0),
+            changed_in_odoo_url=reverse("admin:exports_exportrecord_changelist") + "?" + urlencode(
+                {"client__id__exact": client.pk, "odoo_drift__gt": ""}),
         )
         row.reasons = _reasons(row, now)
         rows.append(row)
@@ -261,6 +273,7 @@ def dashboard_build(*, user, filters: DashboardFilters | None = None) -> Dashboa
         "failed_24h": sum(row.failed_24h for row in rows),
         "failed_7d": sum(row.failed_7d for row in rows),
         "waiting": sum(row.waiting or 0 for row in rows),
+        "changed_in_odoo": sum(row.changed_in_odoo for row in rows),
     }
     if filters.staff_id:
         handled = set(Client.objects.filter(staff=filters.staff_id).values_list("pk", flat=True))
@@ -275,6 +288,7 @@ def dashboard_build(*, user, filters: DashboardFilters | None = None) -> Dashboa
         "all": "?",
         "failed_24h": _failures_url(None, day_ago),
         "failed_7d": _failures_url(None, week_ago),
+        "changed_in_odoo": reverse("admin:exports_exportrecord_changelist") + "?odoo_drift__gt=",
     }
     return Dashboard(rows=rows, totals=totals, filters=filters, staff_choices=dashboard_staff_choices(user=user),
                      links=links)

@@ -1,4 +1,5 @@
-"""The work behind the client page's Sync now and Export now, and what the page shows while it runs.
+"""The work behind the client page's Sync now, Export now and Check Odoo for changes, and what the page shows
+while it runs.
 
 It lives in exports, the top app, because an action reaches into all three apps; the record keeping of
 an action (queued, running, outcome) is integrations.actions'.
@@ -7,6 +8,7 @@ from django.db.models import QuerySet
 from django.utils import formats
 
 from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.drift import export_records_drift_check
 from exports.models import ExportRun
 from exports.services import export_queue_poll
 from integrations.actions import client_action_execute, client_action_progress_set, client_connections_verify
@@ -19,18 +21,20 @@ __all__ = [
     "client_action_run",
     "client_mappings_sync",
     "client_export_now",
+    "client_drift_check",
     "client_action_progress",
     "export_runs_for",
 ]
 
 
 def client_action_run(*, client_action_id: int) -> ClientAction | None:
-    """Run one queued Verify, Sync now or Export now (the task's service)."""
+    """Run one queued Verify, Sync now, Export now or Check Odoo for changes (the task's service)."""
     kind = ClientAction.objects.values_list("kind", flat=True).get(pk=client_action_id)
     work = {
         ClientActionKind.VERIFY: client_connections_verify,
         ClientActionKind.SYNC: client_mappings_sync,
         ClientActionKind.EXPORT: client_export_now,
+        ClientActionKind.DRIFT: client_drift_check,
     }[kind]
     return client_action_execute(action_id=client_action_id, work=work)
 
@@ -75,6 +79,18 @@ def client_export_now(action: ClientAction) -> tuple[bool, str]:
     if errors:
         outcome += " " + " ".join(errors)
     return not (failed or errors), outcome
+
+
+def client_drift_check(action: ClientAction) -> tuple[bool, str]:
+    """The daily drift check, now: what changed in Odoo to what the portal exported."""
+    client_action_progress_set(action=action, text="Reading the exported entries back from Odoo…")
+    check = export_records_drift_check(client_id=action.client_id)
+    records = f"{check.checked} exported record" + ("s" if check.checked != 1 else "")
+    if not check.drifted:
+        return True, f"Read back {records} from Odoo: none changed there since it was exported."
+    return False, (f"Read back {records} from Odoo: {check.drifted} changed there since (cancelled, deleted, reset "
+                   "to draft or a new total). The export history lists them under “changed in Odoo since”; book "
+                   "them again from there.")
 
 
 def client_action_progress(*, action: ClientAction) -> str:

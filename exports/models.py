@@ -123,6 +123,8 @@ class ExportRecord(ClientOwnedModel):
             models.Index(fields=["client", "status"], name="exports_record_client_status"),
             # The dashboard counts each client's failed records of the last 24 hours and 7 days.
             models.Index(fields=["client", "status", "updated_at"], name="exports_record_client_updated"),
+            # ... and the records changed in Odoo since (few: the index holds only those).
+            models.Index(fields=["client"], condition=~models.Q(odoo_drift=""), name="exports_record_client_drift"),
         ]
 
     def __str__(self) -> str:

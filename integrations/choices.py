@@ -19,6 +19,7 @@ class ClientActionKind(models.TextChoices):
     VERIFY = "verify", _("Verify")
     SYNC = "sync", _("Sync now")
     EXPORT = "export", _("Export now")
+    DRIFT = "drift", _("Check Odoo for changes")
 
 
 class ClientActionStatus(models.TextChoices):

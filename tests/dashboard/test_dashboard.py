@@ -95,7 +95,7 @@ def test_firm_totals_count_every_visible_client(client, superuser, firm):
     response = _dashboard(client, superuser, "?paused=1")  # a filter narrows the table, not the firm's totals
     totals = response.context["dashboard"].totals
     assert totals == {"clients": 8, "active": 7, "paused": 1, "attention": 6, "connections_to_fix": 4,
-                      "failed_24h": 2, "failed_7d": 6, "waiting": 253}
+                      "failed_24h": 2, "failed_7d": 6, "waiting": 253, "changed_in_odoo": 0}
     html = response.content.decode()
     block = html[html.index('id="firm-totals"'):html.index("</ul>", html.index('id="firm-totals"'))]
     assert '<strong data-total="failed-7d">6</strong>' in block

@@ -92,3 +92,36 @@ def test_a_record_found_cancelled_is_booked_again_from_the_export_history_in_one
     [live] = odoo_admin.search_read("account.move", [["ref", "=", record.odoo_reference], ["state", "=", "posted"]],
                                     ["name"])
     assert record.odoo_record_id == live["id"] and record.odoo_name == live["name"]
+
+
+def test_check_odoo_for_changes_on_the_client_page_runs_the_check_and_says_what_it_found(
+        export_client, fake_pleo, odoo_admin, client, superuser):
+    _, [record, _] = exported(export_client, fake_pleo, 2)
+    odoo_admin.execute_kw("account.move", "button_draft", [[record.odoo_record_id]])
+    client.force_login(superuser)
+
+    page = client.post(reverse("admin:integrations_client_action", args=[export_client.pk]), {"kind": "drift"},
+                       follow=True)
+
+    html = page.content.decode()
+    listed = html[html.index('id="client-actions"'):]
+    assert "Check Odoo for changes" in html
+    assert "Read back 2 exported records from Odoo: 1 changed there since" in listed
+    assert ExportRecord.objects.get(pk=record.pk).odoo_drift == "draft"
+
+
+def test_the_dashboard_counts_a_clients_records_changed_in_odoo_as_needing_attention(
+        export_client, fake_pleo, odoo_admin, client, superuser):
+    _, records = exported(export_client, fake_pleo, 3)
+    for record in records[:2]:
+        odoo_admin.execute_kw("account.move", "button_draft", [[record.odoo_record_id]])
+    export_records_drift_check(client_id=export_client.pk)
+    client.force_login(superuser)
+
+    page = client.get(reverse("admin:index"))
+
+    html = page.content.decode()
+    assert '<strong data-total="changed-in-odoo">2</strong>' in html
+    assert "2 exported records were changed in Odoo since" in html
+    listed = client.get(reverse("admin:exports_exportrecord_changelist"), {"odoo_drift__gt": ""})
+    assert {r.pk for r in listed.context_data["cl"].queryset} == {r.pk for r in records[:2]}
