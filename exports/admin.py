@@ -172,8 +172,8 @@ class ExportRunAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
 
 @admin.register(ExportRecord)
 class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
-    list_display = ["entry_date", "client", "display_kind", "supplier", "display_amount", "status", "display_odoo",
-                    "attempts", "display_reason"]
+    list_display = ["entry_date", "client", "display_kind", "supplier", "display_amount", "display_status",
+                    "display_odoo", "attempts", "display_reason"]
     list_filter = [("client", ClientFilter), "status", "odoo_drift", "kind", "entry_date", FailureTypeFilter,
                    ExportRunFilter]
     list_select_related = ["client"]
@@ -299,6 +299,14 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
             return ""
         label = obj.odoo_name or f"record {obj.odoo_record_id}"
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.odoo_url, label) if obj.odoo_url else label
+
+    @admin.display(description="Status", ordering="status")
+    def display_status(self, obj):
+        # What changed in Odoo since shows beside the status: the Reason column is off a laptop's screen.
+        if obj.odoo_drift:
+            return format_html('{}<br><strong class="errornote-inline">{}</strong>', obj.get_status_display(),
+                               obj.get_odoo_drift_display())
+        return obj.get_status_display()
 
     @admin.display(description="Reason")
     def display_reason(self, obj):
