@@ -163,25 +163,31 @@ def test_every_purchase_kind_as_a_vendor_bill(export_client, fake_odoo, fake_ple
         assert amount(move["amount_total"]) == record.amount
 
 
-@pytest.mark.regression
-@pytest.mark.django_db
-def test_an_untaxed_purchase_as_a_vendor_bill_stays_untaxed_on_every_version(export_client, fake_odoo, fake_pleo,
-                                                                            odoo_admin):
-    # Ref: #11. Odoo 16 puts the company's default purchase tax (21 %) on a bill line sent without tax_ids.
+def card_purchase_exported_as_a_bill(export_client, fake_pleo, change) -> ExportRecord:
+    """One card purchase, its Pleo payload changed by `change`, exported as a vendor bill."""
     from mappings.services import booking_settings_update
 
     booking_settings_update(client=export_client, data={"kind_modes": {"card_purchase": "vendor_bill"}})
     [item] = export_items_generate(company=fake_pleo.company, count=1, seed=3, kinds=["card_purchase"],
                                    with_receipts=False)
-    for line in item.payload["accountingEntryLines"]:
-        line["tax"] = None
-        line["netAmount"] = line["lineAmount"]
+    change(item.payload)
     item.save()
     export_job_create(company=fake_pleo.company, items=[item])
-
     export_queue_poll(client_id=export_client.pk)
+    return ExportRecord.objects.get(client=export_client)
 
-    record = ExportRecord.objects.get(client=export_client)
+
+@pytest.mark.regression
+@pytest.mark.django_db
+def test_an_untaxed_purchase_as_a_vendor_bill_stays_untaxed_on_every_version(export_client, fake_odoo, fake_pleo,
+                                                                            odoo_admin):
+    # Ref: #11. Odoo 16 puts the company's default purchase tax (21 %) on a bill line sent without tax_ids.
+    def untaxed(payload):
+        for line in payload["accountingEntryLines"]:
+            line["tax"] = None
+            line["netAmount"] = line["lineAmount"]
+
+    record = card_purchase_exported_as_a_bill(export_client, fake_pleo, untaxed)
     assert record.status == "exported", record.last_error
     [move] = odoo_admin.read("account.move", [record.odoo_record_id], ["move_type", "amount_tax", "amount_total"])
     assert move["move_type"] == "in_invoice"
@@ -193,26 +199,19 @@ def test_an_untaxed_purchase_as_a_vendor_bill_stays_untaxed_on_every_version(exp
 def test_a_bill_whose_vat_odoo_rounds_a_cent_away_books_at_pleos_vat_and_total(export_client, fake_odoo, fake_pleo,
                                                                               odoo_admin):
     # Ref: #11. 10.00 paid with 1.74 VAT (21 % included): on 8.26 Odoo computes 1.73 (v16/95, v17/95).
-    from mappings.services import booking_settings_update
     from sandbox.pleo.models import TaxCode
 
-    booking_settings_update(client=export_client, data={"kind_modes": {"card_purchase": "vendor_bill"}})
-    [item] = export_items_generate(company=fake_pleo.company, count=1, seed=3, kinds=["card_purchase"],
-                                   with_receipts=False)
-    payload = item.payload
-    line = payload["accountingEntryLines"][0]
-    payload["accountingEntryLines"] = [line]
     code = TaxCode.objects.get(company=fake_pleo.company, type="inclusive", rate=Decimal("0.21"))
-    for money in (payload["amount"], line["lineAmount"], line["netAmount"]):
-        money["inWalletCurrency"]["value"] = money["inSupplierCurrency"]["value"] = 1000
-    line["tax"].update(id=str(code.uuid), code=code.code, rate=0.21, type="inclusive")
-    line["tax"]["amount"]["inWalletCurrency"]["value"] = line["tax"]["amount"]["inSupplierCurrency"]["value"] = 174
-    item.save()
-    export_job_create(company=fake_pleo.company, items=[item])
 
-    export_queue_poll(client_id=export_client.pk)
+    def ten_euros_with_1_74_vat(payload):
+        line = payload["accountingEntryLines"][0]
+        payload["accountingEntryLines"] = [line]
+        for money in (payload["amount"], line["lineAmount"], line["netAmount"]):
+            money["inWalletCurrency"]["value"] = money["inSupplierCurrency"]["value"] = 1000
+        line["tax"].update(id=str(code.uuid), code=code.code, rate=0.21, type="inclusive")
+        line["tax"]["amount"]["inWalletCurrency"]["value"] = line["tax"]["amount"]["inSupplierCurrency"]["value"] = 174
 
-    record = ExportRecord.objects.get(client=export_client)
+    record = card_purchase_exported_as_a_bill(export_client, fake_pleo, ten_euros_with_1_74_vat)
     assert record.status == "exported", record.last_error
     [move] = odoo_admin.read("account.move", [record.odoo_record_id],
                              ["move_type", "state", "amount_untaxed", "amount_tax", "amount_total", "payment_state"])
