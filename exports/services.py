@@ -776,6 +776,11 @@ def _corrections_needed(job: _Job, drafts: list[_Booking]) -> list[_Booking]:
                                                    vat_by_odoo_tax(booking.item, job.context))
             if booking.corrections and booking.plan.move_type != "entry":
                 booking.corrections = bill_corrections(booking.corrections, booking.lines)
+                if not booking.corrections:
+                    # Only the payables line is off: Odoo did not follow the VAT written on the tax lines.
+                    raise _Mismatch(f"Odoo did not carry this bill's total to Pleo's {booking.plan.expected_total} "
+                                    f"(VAT {booking.plan.expected_vat}); the bill was not booked. Book this kind as "
+                                    "a journal entry in the booking settings, then retry the record.")
         except _Mismatch as exc:
             job.odoo.execute_kw("account.move", "unlink", [[booking.move["id"]]])
             booking.record.odoo_record_id = None
