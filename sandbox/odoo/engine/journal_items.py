@@ -380,6 +380,10 @@ def _written_amounts(env: Env, move, line, vals) -> dict:
     return _amount_values(balance, amount_currency)
 
 
+_INVOICE_BASE_FIELDS = ("tax_ids", "price_unit", "quantity", "account_id")
+_ENTRY_BASE_FIELDS = ("debit", "credit", "balance", "amount_currency", "tax_ids", "price_unit", "quantity", "account_id")
+
+
 def apply_line_command(env: Env, move_id, move, command, invoice_line) -> bool:
     """Applies one x2many command on the move's lines; True when tax lines must be recomputed."""
     code = command[0]
@@ -416,7 +420,10 @@ def apply_line_command(env: Env, move_id, move, command, invoice_line) -> bool:
             check_accounts(env, move_id, move, [(line_id, env.get("account.move.line", line_id))])
         base_after = bool(env.get("account.move.line", line_id).get("tax_ids"))
         touches_base = base_before or base_after
-        return touches_base and any(k in vals for k in ("debit", "credit", "balance", "amount_currency", "tax_ids", "price_unit", "quantity", "account_id"))
+        # Odoo's _sync_tax_lines tracks an invoice's base lines by price, quantity and grouping fields only: a
+        # company amount written on a bill line leaves the tax lines as they are (v17/103, 104).
+        tracked = _INVOICE_BASE_FIELDS if move["move_type"] in INVOICE_TYPES else _ENTRY_BASE_FIELDS
+        return touches_base and any(k in vals for k in tracked)
     if code in (2, 3):
         line = env.get("account.move.line", command[1])
         if line is not None and line.get("move_id") == move_id:
