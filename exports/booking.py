@@ -18,6 +18,9 @@ commented where it is made):
   (`odoo_vat_estimate`), because Odoo refuses an unbalanced entry without tax and silently adds a
   suspense "Automatic Balancing Line" to one with tax (recordings 81/94). The pipeline then writes the
   tax lines to Pleo's VAT and the counter line to Pleo's total (recordings 82-86).
+- A vendor bill is in the supplier's currency with Pleo's prices; Odoo converts it at its own rate, so the
+  pipeline then sets each line's company amount to what Pleo settled (`line_amounts`, recordings 101-106)
+  and the tax lines to Pleo's VAT; Odoo moves the payables line with them.
 - Directions come from `type`/`subType` (contract.export_item_direction), never from a sign (§13 Q2).
 """
 import logging
@@ -33,6 +36,7 @@ from integrations.pleo.contract import (
     ITEM_FAILURE_REASON_TYPES,
     currency_decimals,
     export_item_direction,
+    invoice_payment_invoice_number,
     money_to_decimal,
     optional_enum,
 )
@@ -123,6 +127,10 @@ class PaymentPlan:
     payables_account_id: int
     wallet_account_id: int
     amount: Decimal
+    # A bill in the supplier's currency is paid in it too, so bill and payment reconcile in both currencies
+    # without an exchange difference: the payables line carries the bill's currency and amount.
+    currency_id: int | None = None
+    amount_currency: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,10 @@ class MovePlan:
     payment: PaymentPlan | None
     files: tuple[dict, ...]
     summary: str
+    supplier_total: Decimal = Decimal(0)  # what Pleo charged in the supplier's currency
+    supplier_currency: str = ""
+    # A bill in the supplier's currency: each invoice line's amount in the company currency, as Pleo settled it.
+    line_amounts: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -721,7 +733,7 @@ def _plan(item: dict, context: BookingContext) -> MovePlan | SkipPlan:
     taxed = item_type in _CATEGORY_TYPES
     amounts = _with_taxes(_amounts(item, context, label, refund_like=refund_like, taxed=taxed), context)
     currency_id = None
-    if amounts.supplier_currency != context.company_currency and kind == "entry":
+    if amounts.supplier_currency != context.company_currency:
         currency_id = context.currency_ids.get(amounts.supplier_currency)
         if currency_id is None:
             raise BookingRefused(
@@ -809,6 +821,10 @@ class _Builder:
         vat = self.vat()
         return text + (f", VAT {vat}" if vat else "")
 
+    def supplier_figures(self) -> dict:
+        return {"supplier_total": _round(self.amounts.total_s, self.amounts.supplier_currency),
+                "supplier_currency": self.amounts.supplier_currency}
+
     # -- journal entries
 
     def entry(self) -> MovePlan:
@@ -867,6 +883,10 @@ class _Builder:
             debit_words, credit_words = debit_words.removeprefix("the "), credit_words.removeprefix("the ")
         values = {"move_type": "entry", "journal_id": journal_id, "date": self.booked_on.isoformat(),
                   "ref": item_reference(self.item), "line_ids": commands}
+        number = invoice_payment_invoice_number(self.item) if item_type == "invoice_payment" else None
+        if number:
+            # So a bill exported after its payment finds it (see invoice_payment_invoice_number).
+            values["payment_reference"] = clean_text(number, NAME_MAX)
         narration = self.narration()
         if narration:
             values["narration"] = narration
@@ -879,7 +899,7 @@ class _Builder:
             reference=item_reference(self.item), move_type="entry", values=values, partner=partner,
             counter_account_id=counter_id, expected_total=_round(self.amounts.total_w, self.company_currency),
             expected_vat=self.vat(), odoo_vat_estimate=vat_estimate, post=self.post(), payment=None,
-            files=self.files(), summary=summary,
+            files=self.files(), summary=summary, **self.supplier_figures(),
         )
 
     def _category_lines(self):
@@ -950,33 +970,34 @@ class _Builder:
             if partner is None:
                 raise BookingRefused(f"The supplier of this {self.label} has neither a name nor a VAT number in Pleo; "
                                      "a vendor bill needs one.", "vendor_unknown")
+        company, supplier = self.company_currency, self.amounts.supplier_currency
+        foreign = supplier != company
         payment = None
         if item_type in _CARD_PAID_BILL_TYPES:
             payment = PaymentPlan(
                 journal_id=_required(context, "card_journal_id", self.label), payables_account_id=payables_id,
                 wallet_account_id=_required(context, "wallet_account_id", self.label),
-                amount=_round(self.amounts.total_w, self.company_currency))
-        foreign = self.amounts.supplier_currency != self.company_currency
+                amount=_round(self.amounts.total_w, company), currency_id=self.currency_id,
+                amount_currency=_round(self.amounts.total_s, supplier) if foreign else None)
         description, several = self.description(), len(self.amounts.lines) > 1
-        invoice_lines, labels, vat_estimate = [], [], Decimal(0)
+        invoice_lines, labels, line_amounts, vat_estimate = [], [], [], Decimal(0)
         for line in self.amounts.lines:
             category = _category(line, context, self.label)
             distribution = _distribution(line, context)
             name = clean_text(description + (f" ({(line.pleo.get('account') or {}).get('name')})" if several else ""),
                               LABEL_MAX)
-            if foreign:
-                # A bill is booked in the company currency at the amount Pleo settled: Odoo converts a
-                # foreign-currency bill at its own rate, so its total (and the Wallet payment's match) would
-                # miss Pleo's by the rate difference. The purchase amount stays readable on the line.
-                name += f" ({_round(line.paid_s, self.amounts.supplier_currency)} {self.amounts.supplier_currency})"
             tax = line.tax
+            # Prices in the bill's currency; the VAT estimate in the company's (Odoo's rate is not known here,
+            # and the pipeline sets every company amount to Pleo's anyway).
             if tax is not None and tax.price_include:
-                price_unit = _round(line.paid_w, self.company_currency)  # Odoo takes the VAT out of the gross
-                vat_estimate += price_unit - _round(price_unit / (1 + tax.rate), self.company_currency)
+                price_unit = _round(line.paid_s, supplier)  # Odoo takes the VAT out of the gross
+                gross = _round(line.paid_w, company)
+                vat_estimate += gross - _round(gross / (1 + tax.rate), company)
             else:
-                price_unit = _round(line.net_w, self.company_currency)
+                price_unit = _round(line.net_s, supplier)
                 if tax is not None and not tax.reverse:
-                    vat_estimate += _round(price_unit * tax.rate, self.company_currency)
+                    vat_estimate += _round(_round(line.net_w, company) * tax.rate, company)
+            line_amounts.append(_round(line.net_w, company))
             # tax_ids always, empty without a tax: Odoo 16 puts the company's default purchase tax on a bill
             # line sent without them (v16/107 to 111).
             values = {"name": name, "account_id": category.odoo_account_id, "quantity": 1, "price_unit": price_unit,
@@ -993,6 +1014,8 @@ class _Builder:
         values = {"move_type": move_type, "journal_id": journal_id, "date": self.booked_on.isoformat(),
                   "invoice_date": invoice_date.isoformat(), "ref": item_reference(self.item),
                   "invoice_line_ids": invoice_lines}
+        if foreign:
+            values["currency_id"] = self.currency_id
         if invoice.get("invoiceNumber"):
             # `ref` is the exactly-once key, so the supplier's invoice number goes to the payment reference.
             values["payment_reference"] = clean_text(invoice["invoiceNumber"], NAME_MAX)
@@ -1011,6 +1034,7 @@ class _Builder:
             accounting_entry_id=str(self.item["accountingEntryId"]), item_type=item_type,
             reference=item_reference(self.item), move_type=move_type, values=values, partner=partner,
             counter_account_id=payables_id, expected_total=_round(self.amounts.total_w, self.company_currency),
-            expected_vat=self.vat(), odoo_vat_estimate=_round(vat_estimate, self.company_currency),
-            post=self.post(), payment=payment, files=self.files(), summary=summary,
+            expected_vat=self.vat(), odoo_vat_estimate=_round(vat_estimate, company),
+            post=self.post(), payment=payment, files=self.files(), summary=summary, **self.supplier_figures(),
+            line_amounts=tuple(line_amounts) if foreign else (),
         )

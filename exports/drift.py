@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from exports.choices import ExportRecordStatus, OdooDrift
 from exports.models import ExportRecord
+from exports.selectors import move_company_total
 from integrations.models import Client
-from integrations.odoo.client import to_decimal
 from mappings.selectors import odoo_company_client_get
 
 __all__ = ["DriftCheck", "DRIFT_READ_BATCH", "export_records_drift_check"]
@@ -46,7 +46,7 @@ def export_records_drift_check(*, client_id: int, days: int | None = None) -> Dr
         batch = records[start:start + DRIFT_READ_BATCH]
         # Reading an id that no longer exists answers nothing for it, not an error (recording 63).
         moves = {m["id"]: m for m in odoo.read("account.move", [r.odoo_record_id for r in batch],
-                                              ["state", "amount_total"])}
+                                              ["state", "amount_total_signed"])}
         for record in batch:
             drift = _drift_of(record, moves.get(record.odoo_record_id))
             if drift != record.odoo_drift:
@@ -64,6 +64,6 @@ def _drift_of(record: ExportRecord, move: dict | None) -> str:
         return OdooDrift.CANCELLED
     if move["state"] == "draft" and record.odoo_state == "posted":
         return OdooDrift.DRAFT
-    if record.odoo_amount_total is not None and to_decimal(move["amount_total"]) != record.odoo_amount_total:
+    if record.odoo_amount_total is not None and move_company_total(move) != record.odoo_amount_total:
         return OdooDrift.AMOUNT
     return ""

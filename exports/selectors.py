@@ -9,8 +9,10 @@ from exports.booking import MovePlan, SkipPlan
 from exports.choices import ExportRecordStatus
 from exports.models import ExportRecord
 from integrations.models import Client
+from integrations.odoo.client import to_decimal
 
 __all__ = [
+    "move_company_total",
     "EXPORT_RECORD_CSV_HEADER",
     "export_records_csv_rows",
     "export_records_needing_attention",
@@ -246,3 +248,9 @@ def _entry_fill(entry: PreviewEntry, plan: MovePlan, names: _OdooNames) -> None:
                          f"in {names.journals.get(payment.journal_id, payment.journal_id)}, against "
                          f"{names.accounts.get(payment.payables_account_id, payment.payables_account_id)}, "
                          "reconciled with the bill")
+
+
+def move_company_total(move: dict) -> Decimal:
+    """A move's total in the company currency, read from `amount_total_signed` (negative on a bill): a bill in
+    the supplier's currency has its `amount_total` in that currency (v17/106)."""
+    return abs(to_decimal(move["amount_total_signed"]))

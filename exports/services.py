@@ -38,6 +38,7 @@ from exports.booking import (
 )
 from exports.choices import ExportRecordStatus, ExportRunStatus, OdooDrift
 from exports.models import ExportAttempt, ExportLock, ExportRecord, ExportRun
+from exports.selectors import move_company_total
 from integrations.errors import PortalError
 from integrations.models import Client, OdooConnection, PleoConnection
 from integrations.odoo.client import OdooClient, to_decimal
@@ -74,7 +75,7 @@ logger = logging.getLogger(__name__)
 CREATE_BATCH_SIZE = 50  # real Odoo: batches of 50 book 5.6 times faster than one by one (contract README)
 LOCK_LEASE = timedelta(seconds=settings.Q_CLUSTER["timeout"])
 TYPES_WITH_RECEIPTS = ("card_purchase", "card_invoice", "out_of_pocket", "mileage", "per_diem", "invoice")
-MOVE_READ_FIELDS = ["name", "state", "date", "ref", "move_type", "amount_total", "payment_state"]
+MOVE_READ_FIELDS = ["name", "state", "date", "ref", "move_type", "amount_total_signed", "payment_state"]
 # Pleo's accepted receipt formats (pleo-api README §6.5); anything else is refused with its type named.
 RECEIPT_TYPES = {
     "application/pdf", "image/jpeg", "image/png", "text/plain", "application/msword",
@@ -82,7 +83,8 @@ RECEIPT_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 ATTACHMENT_BATCH_BYTES = 20 * 1024 * 1024  # one ir.attachment create call carries at most this much
-LINE_READ_FIELDS = ["move_id", "account_id", "debit", "credit", "tax_line_id", "name", "amount_currency"]
+LINE_READ_FIELDS = ["move_id", "account_id", "debit", "credit", "tax_line_id", "name", "amount_currency",
+                    "display_type"]
 
 
 class ExportBusyError(PortalError):
@@ -459,7 +461,7 @@ def _record_still_booked(job: _Job, record: ExportRecord, move: dict) -> dict:
     """Pleo delivered a booked expense again: it hears of the entry live in Odoo now (posted, or a draft the
     bookkeeper reset to and perhaps edited), and the record follows it, with its total compared."""
     said = ""
-    total = to_decimal(move["amount_total"])
+    total = move_company_total(move)
     if record.odoo_amount_total is not None and total != record.odoo_amount_total:
         said = (f" Its total in Odoo is now {record.money_display(total)}, it was booked at "
                 f"{record.money_display(record.odoo_amount_total)}: check it against Pleo's.")
@@ -772,15 +774,13 @@ def _corrections_needed(job: _Job, drafts: list[_Booking]) -> list[_Booking]:
     for booking in drafts:
         booking.lines = lines[booking.move["id"]]
         try:
-            booking.corrections = line_corrections(booking.plan, booking.lines,
-                                                   vat_by_odoo_tax(booking.item, job.context))
-            if booking.corrections and booking.plan.move_type != "entry":
-                booking.corrections = bill_corrections(booking.corrections, booking.lines)
-                if not booking.corrections:
-                    # Only the payables line is off: Odoo did not follow the VAT written on the tax lines.
-                    raise _Mismatch(f"Odoo did not carry this bill's total to Pleo's {booking.plan.expected_total} "
-                                    f"(VAT {booking.plan.expected_vat}); the bill was not booked. Book this kind as "
-                                    "a journal entry in the booking settings, then retry the record.")
+            if booking.plan.move_type == "entry":
+                booking.corrections = line_corrections(booking.plan, booking.lines,
+                                                       vat_by_odoo_tax(booking.item, job.context))
+            else:
+                booking.corrections = bill_corrections(booking.plan, booking.lines,
+                                                       vat_by_odoo_tax(booking.item, job.context),
+                                                       vat_by_odoo_tax(booking.item, job.context, supplier=True))
         except _Mismatch as exc:
             job.odoo.execute_kw("account.move", "unlink", [[booking.move["id"]]])
             booking.record.odoo_record_id = None
@@ -792,31 +792,103 @@ def _corrections_needed(job: _Job, drafts: list[_Booking]) -> list[_Booking]:
     return pending
 
 
-def bill_corrections(commands: list, lines: list[dict]) -> list:
-    """The corrections of a draft bill: each tax line's `amount_currency` set to Pleo's VAT, and nothing else.
+def bill_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, Decimal],
+                     vat_by_tax_s: dict[int, Decimal]) -> list:
+    """The corrections of a draft bill, written on its product and tax lines only: Odoo then moves the payables
+    line itself (a write of it would be undone) and posts at Pleo's figures with no balancing line.
 
-    Odoo then moves the payables line itself and posts the bill at Pleo's total, with no balancing line
-    (recordings 95 to 100); a write of the payables line would be undone by that. The bill is in the company
-    currency, so the line's amount in its currency is its balance.
+    In the company currency, each tax line's `amount_currency` is set to Pleo's VAT (recordings 95 to 100).
+    In the supplier's currency, each line's `balance` is set to the company amount Pleo settled, its amount
+    in the supplier's currency staying (101 to 106); the tax lines get Pleo's VAT in both currencies (the
+    supplier's only for VAT-excluded taxes: with an included one, Odoo's split keeps the gross at Pleo's).
     """
-    tax_line_ids = {line["id"] for line in lines if line["tax_line_id"]}
-    return [(1, line_id, {"amount_currency": values["debit"] - values["credit"]})
-            for command, line_id, values in commands if command == 1 and line_id in tax_line_ids]
+    if not plan.line_amounts:
+        tax_line_ids = {line["id"] for line in lines if line["tax_line_id"]}
+        commands = line_corrections(plan, lines, vat_by_tax)
+        corrections = [(1, line_id, {"amount_currency": values["debit"] - values["credit"]})
+                       for command, line_id, values in commands if command == 1 and line_id in tax_line_ids]
+        if commands and not corrections:
+            raise _Mismatch(_bill_not_carried(plan))  # only the payables line is off: Odoo did not follow the VAT
+        return corrections
+    sign = 1 if plan.move_type == "in_invoice" else -1
+    product = [line for line in lines if line["display_type"] == "product"]
+    if len(product) != len(plan.line_amounts):
+        raise _Mismatch(f"Odoo's bill has {len(product)} lines where Pleo's expense has {len(plan.line_amounts)}; "
+                        "it was not booked. Retry the record; if it fails again, book this kind as a journal entry "
+                        "in the booking settings.")
+    corrections, total = [], Decimal(0)
+    for line, target in zip(product, plan.line_amounts):
+        total += target
+        if _line_balance(line) != sign * target:
+            corrections.append((1, line["id"], {"balance": sign * target}))
+    for tax_id, side in _tax_sides(lines, sign):
+        direction = 1 if _line_balance(side[0]) > 0 or (_line_balance(side[0]) == 0 and sign > 0) else -1
+        target = vat_by_tax.get(tax_id, Decimal(0))
+        values = {}
+        first_balance = abs(_line_balance(side[0])) + target - sum(abs(_line_balance(line)) for line in side)
+        if first_balance != abs(_line_balance(side[0])):
+            values["balance"] = direction * first_balance
+        if tax_id in vat_by_tax_s:
+            current_s = sum(abs(to_decimal(line["amount_currency"])) for line in side)
+            first_s = abs(to_decimal(side[0]["amount_currency"])) + vat_by_tax_s[tax_id] - current_s
+            if first_s != abs(to_decimal(side[0]["amount_currency"])):
+                values["amount_currency"] = direction * first_s
+        if first_balance < 0 or values.get("amount_currency", 0) * direction < 0:
+            raise _Mismatch(f"Odoo's VAT cannot be set to Pleo's VAT {target}; the bill was not booked. Check that "
+                            "the Pleo tax code is mapped to an Odoo tax of the same rate, then retry the record.")
+        total += direction * sign * target
+        if values:
+            corrections.append((1, side[0]["id"], values))
+    if total != plan.expected_total:
+        raise _Mismatch(f"Odoo's total would be {total} but Pleo charged {plan.expected_total} (VAT in Pleo "
+                        f"{plan.expected_vat}); the bill was not booked. Check the tax mappings of its VAT codes, "
+                        "then retry the record.")
+    payables = sum((_line_balance(line) for line in lines if line["display_type"] == "payment_term"), Decimal(0))
+    if not corrections and payables != -sign * total:
+        raise _Mismatch(_bill_not_carried(plan))
+    return corrections
+
+
+def _bill_not_carried(plan: MovePlan) -> str:
+    return (f"Odoo did not carry this bill's total to Pleo's {plan.expected_total} (VAT {plan.expected_vat}); the "
+            "bill was not booked. Book this kind as a journal entry in the booking settings, then retry the record.")
+
+
+def _line_balance(line: dict) -> Decimal:
+    return to_decimal(line["debit"]) - to_decimal(line["credit"])
+
+
+def _tax_sides(lines: list[dict], sign: int) -> list[tuple[int, list[dict]]]:
+    """Each tax's lines, one group per side (reverse charge has a +VAT and a -VAT line); a line Odoo rounded
+    to zero is on the side of the bill's own VAT (`sign`)."""
+    sides = defaultdict(list)
+    for line in lines:
+        if line["tax_line_id"]:
+            balance = _line_balance(line)
+            sides[(line["tax_line_id"][0], balance > 0 or (balance == 0 and sign > 0))].append(line)
+    return [(tax_id, group) for (tax_id, _), group in sides.items()]
 
 
 class _Mismatch(PortalError):
     """Odoo's figures cannot be made to equal Pleo's."""
 
 
-def vat_by_odoo_tax(item: dict, context: BookingContext) -> dict[int, Decimal]:
-    """Pleo's VAT per Odoo tax: the target of each of Odoo's tax lines."""
-    vat = defaultdict(Decimal)
+def vat_by_odoo_tax(item: dict, context: BookingContext, *, supplier: bool = False) -> dict[int, Decimal]:
+    """Pleo's VAT per Odoo tax: the target of each of Odoo's tax lines, in the wallet currency or, with
+    `supplier`, in the supplier's for the VAT-excluded taxes whose every line gives it."""
+    vat, missing = defaultdict(Decimal), set()
     for line in item.get("accountingEntryLines", []):
         tax = line.get("tax")
         target = context.taxes.get(tax["id"]) if tax else None
-        if target is not None:
+        if target is None:
+            continue
+        if not supplier:
             vat[target.odoo_tax_id] += contract.money_to_decimal(tax["amount"]["inWalletCurrency"])
-    return vat
+        elif target.price_include or not tax["amount"].get("inSupplierCurrency"):
+            missing.add(target.odoo_tax_id)
+        else:
+            vat[target.odoo_tax_id] += contract.money_to_decimal(tax["amount"]["inSupplierCurrency"])
+    return {tax_id: amount for tax_id, amount in vat.items() if tax_id not in missing}
 
 
 def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, Decimal]) -> list:
@@ -845,7 +917,9 @@ def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, De
     for tax_id, group in tax_lines.items():
         target = vat_by_tax.get(tax_id, Decimal(0))
         for positive in (True, False):
-            side = [(line, amount) for line, amount in group if (amount > 0) == positive]
+            # A tax line Odoo rounded to zero is on the VAT's usual side: opposite the counter line.
+            side = [(line, amount) for line, amount in group
+                    if (amount > 0 or (amount == 0 and counter[1] < 0)) == positive]
             if not side:
                 continue
             current = sum(abs(amount) for _, amount in side)
@@ -930,7 +1004,7 @@ def _record_exported(job: _Job, booking: _Booking) -> dict:
     record, move = booking.record, booking.move
     record.status = ExportRecordStatus.EXPORTED
     record.odoo_record_id, record.odoo_name, record.odoo_state = move["id"], move.get("name", ""), move.get("state", "")
-    record.odoo_amount_total = to_decimal(move["amount_total"]) if "amount_total" in move else None
+    record.odoo_amount_total = move_company_total(move) if "amount_total_signed" in move else None
     record.odoo_drift, record.odoo_drift_found_at = "", None
     record.odoo_url = _odoo_move_url(client, move["id"])
     record.last_error, record.failure_reason_type = "", ""
@@ -1138,12 +1212,17 @@ def _payments_book(job: _Job, booked: list[_Booking]) -> None:
 
 
 def _invoice_payments_match(job: _Job, booked: list[_Booking]) -> None:
-    """Reconcile each posted invoice payment with the vendor bill it pays, so the bill reads paid in Odoo.
+    """Reconcile each posted invoice payment with the vendor bill it pays, so the bill reads paid in Odoo; and
+    each supplier invoice booked after its payment with that payment.
 
     Which bill a payment pays is Pleo's open question; the rule is contract.invoice_payment_invoice_number's.
-    A payment with no such bill is still booked, on payables for the vendor, and its record says why.
+    A payment with no such bill is still booked, on payables for the vendor, and its record says why; one
+    that does not settle exactly what is open (a partial payment, a bill already paid, another rate) is
+    never reconciled: its record says what differs, and Odoo's reconciliation is the place to settle it.
     """
     payments = [b for b in booked if b.plan.item_type == "invoice_payment"]
+    bills = [b for b in booked if b.plan.item_type == "invoice" and b.plan.move_type == "in_invoice"
+             and b.plan.post and b.plan.values.get("payment_reference")]
     numbers = {id(b): clean_text(contract.invoice_payment_invoice_number(b.item) or "", NAME_MAX) for b in payments}
     for booking in payments:
         if not booking.plan.post:
@@ -1151,48 +1230,104 @@ def _invoice_payments_match(job: _Job, booked: list[_Booking]) -> None:
         elif not numbers[id(booking)]:
             booking.matched = "Pleo gives no invoice number, so it was not matched with a bill: match it in Odoo."
     payments = [b for b in payments if not b.matched]
-    if not payments:
+    numbers.update({id(b): b.plan.values["payment_reference"] for b in bills})
+    if not payments and not bills:
         return
     odoo = job.odoo
-    bills = defaultdict(list)
-    domain = [["move_type", "=", "in_invoice"], ["state", "=", "posted"],
-              ["payment_reference", "in", sorted({numbers[id(b)] for b in payments})]]
-    for bill in odoo.search_read("account.move", domain, ["name", "partner_id", "payment_reference", "amount_residual"],
-                                 order="id"):
-        if bill["partner_id"]:
-            bills[(bill["partner_id"][0], bill["payment_reference"])].append(bill)
-    pairs = {}
-    for booking in payments:
-        number = numbers[id(booking)]
-        candidates = [bill for bill in bills[(booking.partner_id, number)]
-                      if to_decimal(bill["amount_residual"]) == booking.plan.expected_total]
-        if len(candidates) == 1:
-            pairs[id(booking)] = candidates[0]
-        else:
-            found = "no posted vendor bill" if not candidates else f"{len(candidates)} posted vendor bills"
-            booking.matched = (f"Odoo has {found} of this vendor with invoice number {number} open for "
-                               f"{booking.plan.expected_total}, so the payment was not matched with a bill: export "
-                               "the invoice from Pleo, or match the payment in Odoo.")
-    if not pairs:
-        return
-    moves = [b.move["id"] for b in payments if id(b) in pairs] + [bill["id"] for bill in pairs.values()]
-    lines = defaultdict(list)
+    wanted = sorted({numbers[id(b)] for b in payments + bills})
+    found = list(odoo.search_read("account.move", [["state", "=", "posted"],
+                                                   ["move_type", "in", ["in_invoice", "entry"]],
+                                                   ["payment_reference", "in", wanted]],
+                                  ["name", "move_type", "partner_id", "payment_reference"], order="id"))
+    moves = sorted({m["id"] for m in found} | {b.move["id"] for b in payments + bills})
+    lines = defaultdict(list)  # each move's open lines
     for line in odoo.search_read("account.move.line", [["move_id", "in", moves], ["reconciled", "=", False]],
-                                 ["move_id", "account_id", "partner_id", "display_type", "reconciled"]):
+                                 ["move_id", "account_id", "partner_id", "display_type", "amount_residual",
+                                  "amount_residual_currency", "currency_id"]):
         lines[line["move_id"][0]].append(line)
+    open_items = {}  # (move type, vendor, number) -> moves; those booked in this run included
+    for move in found:
+        # A bill names its vendor; a journal entry (a payment) names it on its open lines.
+        partners = [move["partner_id"]] if move["move_type"] == "in_invoice" else [
+            line["partner_id"] for line in lines[move["id"]] if line["partner_id"]]
+        if partners and partners[0]:
+            open_items.setdefault((move["move_type"], partners[0][0], move["payment_reference"]), []).append(move)
     for booking in payments:
-        bill = pairs.get(id(booking))
-        if bill is None:
+        bills_open = open_items.get(("in_invoice", booking.partner_id, numbers[id(booking)]), [])
+        _invoice_payment_pair(job, booking, numbers[id(booking)], lines, bills=bills_open)
+    for booking in bills:
+        # Payments booked before this bill that are still open on its payables account; none is the common case.
+        bill_lines = [line for line in lines[booking.move["id"]] if line["display_type"] == "payment_term"]
+        if len(bill_lines) != 1:
+            continue  # already paid, by a payment of this run
+        account = bill_lines[0]["account_id"][0]
+        earlier = [m for m in open_items.get(("entry", booking.partner_id, numbers[id(booking)]), [])
+                   if any(line["account_id"] and line["account_id"][0] == account for line in lines[m["id"]])]
+        if earlier:
+            _invoice_payment_pair(job, booking, numbers[id(booking)], lines, payments=earlier)
+
+
+def _invoice_payment_pair(job: _Job, booking: _Booking, number: str, lines: dict, *, bills=(), payments=()) -> None:
+    """Reconcile `booking` (a payment, or a bill) with the one bill (or payment) that it settles exactly.
+
+    A bill's payables line is its payment-term line; a payment's is its open line on the same account."""
+    def payable(move_id, account_id=None):
+        return [line for line in lines.get(move_id, []) if (line["display_type"] == "payment_term"
+                if account_id is None else line["account_id"] and line["account_id"][0] == account_id)]
+
+    if not bills and not payments:
+        booking.matched = (f"Odoo has no posted vendor bill of this vendor with invoice number {number}, so the "
+                           "payment was not matched with a bill: export the invoice from Pleo, or match the payment "
+                           "in Odoo.")
+        return
+    pairs, said = [], []
+    for bill, payment in [(bill, booking.move) for bill in bills] + [(booking.move, payment) for payment in payments]:
+        other = bill if bills else payment
+        bill_lines = payable(bill["id"])
+        if len(bill_lines) != 1:
+            said.append(f"{other.get('name') or 'the bill'} is already paid" if not bill_lines else
+                        f"{other.get('name') or 'the bill'} has {len(bill_lines)} open payables lines")
             continue
-        payable = [line for line in lines[bill["id"]] if line["display_type"] == "payment_term"]
-        account = payable[0]["account_id"][0] if payable else None
-        paying = [line for line in lines[booking.move["id"]] if line["account_id"] and line["account_id"][0] == account]
-        if len(payable) != 1 or len(paying) != 1:
-            booking.matched = (f"The payables lines of the payment and of bill {bill['name']} are not on one account, "
-                               "so they were not matched: match them in Odoo.")
+        payment_lines = payable(payment["id"], bill_lines[0]["account_id"][0])
+        if len(payment_lines) != 1:
+            said.append("the payment has no open line on the bill's payables account" if bills else
+                        f"{other['name']} has no open line on the bill's payables account")
             continue
-        odoo.execute_kw("account.move.line", "reconcile", [[payable[0]["id"], paying[0]["id"]]])
-        booking.matched = f"Matched with the vendor bill {bill['name']}, which it pays."
+        difference = _settles(payment_lines[0], bill_lines[0])
+        if difference:
+            said.append(f"{other['name']}: {difference}")
+        else:
+            pairs.append((other, [bill_lines[0], payment_lines[0]]))
+    other_kind = "bill" if bills else "payment"
+    if len(pairs) == 1:
+        other, pair = pairs[0]
+        job.odoo.execute_kw("account.move.line", "reconcile", [[line["id"] for line in pair]])
+        for line in pair:  # reconciled now: not open for the next booking of this run
+            lines[line["move_id"][0]].remove(line)
+        booking.matched = (f"Matched with the vendor bill {other['name']}, which it pays." if bills else
+                           f"Matched with the payment {other['name']} booked before it; the bill is paid.")
+        return
+    if pairs:
+        said = [f"{len(pairs)} {other_kind}s of this vendor with invoice number {number} settle it exactly"]
+    booking.matched = (f"Not matched with a {other_kind}: {'; '.join(said)}. Match it in Odoo (Accounting → "
+                       "Reconcile), where a partial payment or an exchange difference is settled.")
+
+
+def _settles(payment: dict, bill: dict) -> str:
+    """'' when a payment's and a bill's open payables lines cancel out exactly, in the company currency and in
+    their own; else what differs. Reconciling anything else would leave an amount open, or make Odoo book an
+    exchange difference, without a person deciding it."""
+    paid_in, open_in = (payment["currency_id"] or [None, ""])[1], (bill["currency_id"] or [None, ""])[1]
+    paid, open_ = to_decimal(payment["amount_residual_currency"]), to_decimal(bill["amount_residual_currency"])
+    if paid_in != open_in:
+        return f"the bill is in {open_in}, the payment in {paid_in}"
+    if paid != -open_:
+        return f"the bill is open for {abs(open_)} {open_in}, the payment is {abs(paid)} {paid_in}"
+    company_paid, company_open = to_decimal(payment["amount_residual"]), to_decimal(bill["amount_residual"])
+    if company_paid != -company_open:
+        return (f"{abs(open_)} {open_in} is {abs(company_open)} in the company currency on the bill and "
+                f"{abs(company_paid)} on the payment, an exchange difference")
+    return ""
 
 
 def _bill_payable_account(booking: _Booking) -> int:
@@ -1209,6 +1344,9 @@ def _payment_values(reference: str, booking: _Booking, payable_account_id: int) 
     into_wallet = plan.move_type == "in_refund"
     payable = {"account_id": payable_account_id, "partner_id": booking.partner_id, "name": reference,
                **(_side(-payment.amount) if into_wallet else _side(payment.amount))}
+    if payment.currency_id is not None:
+        payable["currency_id"] = payment.currency_id
+        payable["amount_currency"] = -payment.amount_currency if into_wallet else payment.amount_currency
     wallet = {"account_id": payment.wallet_account_id, "name": reference,
               **(_side(payment.amount) if into_wallet else _side(-payment.amount))}
     return {"move_type": "entry", "journal_id": payment.journal_id, "date": plan.values["date"], "ref": reference,

@@ -239,9 +239,13 @@ def test_purchase_kinds_book_as_vendor_bills_with_odoos_total_at_pleos_amount(bo
         assert plan.counter_account_id == ODOO["payables_account_id"]
         assert "line_ids" not in plan.values and "partner_id" not in plan.values
         total, vat = _odoo_bill(plan, context)
-        assert vat == plan.odoo_vat_estimate
+        foreign = item["amount"]["inSupplierCurrency"]["currency"] != "EUR"
+        assert foreign == bool(plan.line_amounts)
         # Odoo rounds per line like Pleo; a cent per line is the most its arithmetic can differ by.
-        assert abs(total - plan.expected_total) <= CENT * len(item["accountingEntryLines"])
+        assert abs(total - (plan.supplier_total if foreign else plan.expected_total)) <= CENT * len(
+            item["accountingEntryLines"])
+        if not foreign:  # else Odoo's VAT is at Odoo's rate, which the plan cannot know
+            assert vat == plan.odoo_vat_estimate
         assert plan.expected_total == _pleo_total(item) and plan.expected_vat == _pleo_vat(item)
         if item["type"] in ("out_of_pocket", "mileage", "per_diem"):
             assert plan.partner.role == "employee" and plan.partner.name == item["user"]["name"]
@@ -255,16 +259,38 @@ def test_purchase_kinds_book_as_vendor_bills_with_odoos_total_at_pleos_amount(bo
             assert plan.payment.wallet_account_id == ODOO["wallet_account_id"]
 
 
-def test_a_vendor_bill_for_a_foreign_purchase_is_in_company_currency_with_the_purchase_amount_in_its_label(
+def test_a_vendor_bill_for_a_foreign_purchase_is_in_the_suppliers_currency_with_pleos_company_amounts(
     booking_fixtures,
 ):
     item = booking_fixtures.item("card_purchase_foreign")
     context = booking_fixtures.with_context(kind_modes={"card_purchase": "vendor_bill"})
     plan = booking_plan(item, context)
-    line = plan.values["invoice_line_ids"][0][2]
-    assert "currency_id" not in plan.values and "currency_id" not in line
-    supplier = money_to_decimal(item["amount"]["inSupplierCurrency"])
-    assert f"{supplier} {item['amount']['inSupplierCurrency']['currency']}" in line["name"]
+    currency = item["amount"]["inSupplierCurrency"]["currency"]
+    assert plan.values["currency_id"] == context.currency_ids[currency] != context.currency_ids["EUR"]
+    prices = [command[2]["price_unit"] for command in plan.values["invoice_line_ids"]]
+    nets_s, nets_w = [], []
+    for line in item["accountingEntryLines"]:
+        vat = line["tax"]["amount"] if line["tax"] and line["tax"]["type"] != "reverse" else None
+        nets_s.append(money_to_decimal(line["lineAmount"]["inSupplierCurrency"])
+                      - (money_to_decimal(vat["inSupplierCurrency"]) if vat else 0))
+        nets_w.append(money_to_decimal(line["lineAmount"]["inWalletCurrency"])
+                      - (money_to_decimal(vat["inWalletCurrency"]) if vat else 0))
+    assert prices == nets_s  # Pleo's prices in the supplier's currency (VAT-excluded taxes)
+    assert list(plan.line_amounts) == nets_w  # and the company amounts Pleo settled, set after the create
+    assert (plan.supplier_total, plan.supplier_currency) == (money_to_decimal(item["amount"]["inSupplierCurrency"]),
+                                                             currency)
+    # Paid from the Wallet in the bill's currency, so payment and bill reconcile without an exchange difference.
+    assert plan.payment.currency_id == plan.values["currency_id"]
+    assert (plan.payment.amount, plan.payment.amount_currency) == (plan.expected_total, plan.supplier_total)
+
+
+def test_a_foreign_bill_in_a_currency_odoo_has_not_activated_is_refused_naming_it(booking_fixtures):
+    item = booking_fixtures.item("card_purchase_foreign")
+    currency = item["amount"]["inSupplierCurrency"]["currency"]
+    context = booking_fixtures.with_context(kind_modes={"card_purchase": "vendor_bill"},
+                                            currency_ids={"EUR": 126})
+    refusal = _refusal(item, context)
+    assert f"The currency {currency} is not active in Odoo" in str(refusal)
 
 
 def test_a_supplier_without_name_or_vat_cannot_get_a_vendor_bill(booking_fixtures):

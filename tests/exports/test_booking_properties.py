@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from exports.booking import BILLABLE_TYPES, BookingRefused, MovePlan, SkipPlan, booking_plan
 from exports.models import ExportRecord
-from exports.services import export_queue_poll, line_corrections, vat_by_odoo_tax
+from exports.services import bill_corrections, export_queue_poll, line_corrections, vat_by_odoo_tax
 from integrations.pleo.contract import ITEM_FAILURE_REASON_TYPES, money_to_decimal
 from mappings.models import CategoryMapping, TaxMapping
 from sandbox.demo import export_mappings_seed
@@ -21,6 +21,7 @@ from sandbox.odoo.models import EmulatedRecord
 from sandbox.pleo.models import BookkeepingAccount, ExportItem, TaxCode
 from sandbox.pleo.scenarios import export_items_generate, line_tax, money_cents
 from sandbox.pleo.services import export_job_create
+from tests.exports.odoo_bills import odoo_bill_corrected, odoo_bill_lines
 
 __all__: list[str] = []
 
@@ -30,6 +31,8 @@ CATEGORY_TYPES = ["card_purchase", "card_invoice", "out_of_pocket", "mileage", "
                   "chargeback", "cashback", "fee", "atm_withdrawal", "personal_spend"]
 # Purchase currency -> wallet (EUR) per unit, as a card scheme's rate with six decimals.
 FX = {"EUR": Decimal(1), "USD": Decimal("0.921350"), "GBP": Decimal("1.168420")}
+# Odoo's own rates for the same currencies: never quite the card scheme's.
+ODOO_RATES = {"EUR": Decimal(1), "USD": Decimal("0.9259"), "GBP": Decimal("1.1713")}
 CI_SETTINGS = dict(derandomize=True, deadline=None, database=None, print_blob=True)
 
 
@@ -123,6 +126,37 @@ def assert_no_floats(value):
             assert_no_floats(inner)
 
 
+def assert_bill_at_pleos_figures(item: dict, plan: MovePlan, context, taxes_by_odoo_id: dict) -> None:
+    """Odoo's bill for the plan (at Odoo's own rate when foreign), after the pipeline's correcting write: every
+    line's company amount, the VAT per tax and the total are Pleo's, and the payables line carries Pleo's
+    total in the supplier's currency too."""
+    currency = item["amount"]["inSupplierCurrency"]["currency"]
+    foreign = currency != "EUR"
+    lines = odoo_bill_lines(plan, taxes_by_odoo_id, ODOO_RATES[currency])
+    commands = bill_corrections(plan, lines, vat_by_odoo_tax(item, context),
+                                vat_by_odoo_tax(item, context, supplier=True))
+    final = odoo_bill_corrected(lines, commands, foreign=foreign)
+    sign = 1 if plan.move_type == "in_invoice" else -1
+    [payables] = [line for line in final if line["display_type"] == "payment_term"]
+    assert -sign * balance_of([payables]) == money_to_decimal(item["amount"]["inWalletCurrency"])
+    assert -sign * payables["amount_currency"] == money_to_decimal(item["amount"]["inSupplierCurrency"])
+    for pleo_tax_id, vat in pleo_vat_by_tax(item).items():
+        tax_lines = [line for line in final if line["tax_line_id"]
+                     and line["tax_line_id"][0] == context.taxes[pleo_tax_id].odoo_tax_id]
+        for positive in (True, False):
+            side = [line for line in tax_lines if balance_of([line]) and (balance_of([line]) > 0) == positive]
+            assert not side or abs(balance_of(side)) == vat, (pleo_tax_id, vat, tax_lines)
+    if foreign:
+        products = [line for line in final if line["display_type"] == "product"]
+        pleo_nets = []
+        for line in item["accountingEntryLines"]:
+            paid = money_to_decimal(line["lineAmount"]["inWalletCurrency"])
+            tax = line["tax"]
+            vat = money_to_decimal(tax["amount"]["inWalletCurrency"]) if tax and tax["type"] != "reverse" else 0
+            pleo_nets.append(abs(paid) - abs(vat))
+        assert [sign * balance_of([line]) for line in products] == pleo_nets
+
+
 # ----------------------------------------------------------------------------------- booking_plan alone
 
 
@@ -165,12 +199,7 @@ def test_every_accepted_item_books_pleos_total_and_vat_balanced(booking_fixtures
         assert plan.expected_vat == sum(pleo_vat.values(), Decimal(0))
         assert_no_floats(plan.values)
         if plan.move_type != "entry":
-            # Odoo's total is the lines plus the VAT it computes; the pipeline then sets the tax lines to Pleo's
-            # VAT and Odoo moves the payables line with them (bill_corrections), so the lines must be Pleo's total
-            # minus Pleo's VAT.
-            prices = sum(line[2]["price_unit"] for line in plan.values["invoice_line_ids"])
-            charged_vat = sum((v for t, v in pleo_vat.items() if not context.taxes[t].reverse), Decimal(0))
-            assert prices + charged_vat == pleo_total
+            assert_bill_at_pleos_figures(item, plan, context, taxes_by_odoo_id)
             return
         lines = odoo_entry_lines(plan, taxes_by_odoo_id)
         # Balanced at create, so Odoo adds no suspense "Automatic Balancing Line" of its own.
@@ -184,7 +213,7 @@ def test_every_accepted_item_books_pleos_total_and_vat_balanced(booking_fixtures
             tax_lines = [line for line in final if line["tax_line_id"] and line["tax_line_id"][0] == tax.odoo_tax_id]
             # One tax line per side (reverse charge: +VAT and -VAT); each carries Pleo's VAT for the code.
             for positive in (True, False):
-                side = [line for line in tax_lines if (balance_of([line]) > 0) == positive]
+                side = [line for line in tax_lines if balance_of([line]) and (balance_of([line]) > 0) == positive]
                 assert not side or abs(balance_of(side)) == vat, (pleo_tax_id, vat, tax_lines)
             assert tax_lines
 

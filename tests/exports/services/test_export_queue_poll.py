@@ -221,3 +221,79 @@ def test_a_bill_whose_vat_odoo_rounds_a_cent_away_books_at_pleos_vat_and_total(e
     assert move["payment_state"] == "paid"  # the Wallet payment still matches the bill to the cent
     lines = odoo_lines(fake_odoo, record.odoo_record_id)
     assert not any(line.get("name") == "Automatic Balancing Line" for line in lines)
+
+
+def pleo_lines(payload, currency: str, lines: list[tuple[str, str, str, str]], code) -> None:
+    """Set the card purchase's lines: (paid, VAT) in the supplier's currency, then as Pleo settled them in the
+    Wallet's; every line on the same category, with Pleo tax code `code`."""
+    def pair(supplier, wallet):
+        return {"inSupplierCurrency": {"currency": currency, "value": round(Decimal(supplier) * 100)},
+                "inWalletCurrency": {"currency": "EUR", "value": round(Decimal(wallet) * 100)}}
+
+    first = payload["accountingEntryLines"][0]
+    payload["accountingEntryLines"] = []
+    for paid_s, paid_w, vat_s, vat_w in lines:
+        line = {**first, "lineAmount": pair(paid_s, paid_w),
+                "netAmount": pair(Decimal(paid_s) - Decimal(vat_s), Decimal(paid_w) - Decimal(vat_w)),
+                "tax": {"amount": pair(vat_s, vat_w), "id": str(code.uuid), "code": code.code, "rate": float(code.rate),
+                        "type": code.type}}
+        payload["accountingEntryLines"].append(line)
+    payload["amount"] = pair(sum(Decimal(line[0]) for line in lines), sum(Decimal(line[1]) for line in lines))
+
+
+def tax_code(fake_pleo, type_: str):
+    from sandbox.pleo.models import TaxCode
+
+    return TaxCode.objects.get(company=fake_pleo.company, type=type_, rate=Decimal("0.21"))
+
+
+@pytest.mark.regression
+@pytest.mark.django_db
+def test_a_three_line_bill_whose_vat_per_line_differs_from_odoos_books_at_pleos_vat(export_client, fake_odoo,
+                                                                                   fake_pleo, odoo_admin):
+    # Ref: #11. 10.00, 10.00 and 5.00 paid with 21 % included: Pleo's VAT 1.74 + 1.74 + 0.87 = 4.35 on nets
+    # 8.26, 8.26 and 4.13, where Odoo computes 1.73 + 1.73 + 0.87 = 4.33.
+    code = tax_code(fake_pleo, "inclusive")
+    record = card_purchase_exported_as_a_bill(export_client, fake_pleo, lambda payload: pleo_lines(
+        payload, "EUR", [("10.00", "10.00", "1.74", "1.74"), ("10.00", "10.00", "1.74", "1.74"),
+                         ("5.00", "5.00", "0.87", "0.87")], code))
+    assert record.status == "exported", record.last_error
+    [move] = odoo_admin.read("account.move", [record.odoo_record_id],
+                             ["amount_untaxed", "amount_tax", "amount_total", "payment_state"])
+    assert (amount(move["amount_untaxed"]), amount(move["amount_tax"]), amount(move["amount_total"])) == (
+        Decimal("20.65"), Decimal("4.35"), Decimal("25.00"))
+    assert move["payment_state"] == "paid"
+    lines = odoo_lines(fake_odoo, record.odoo_record_id)
+    assert not any(line.get("name") == "Automatic Balancing Line" for line in lines)
+
+
+@pytest.mark.regression
+@pytest.mark.django_db
+def test_a_usd_bill_is_in_usd_at_the_euro_amounts_pleo_settled_and_paid_from_the_wallet(export_client, fake_odoo,
+                                                                                       fake_pleo, odoo_admin):
+    # Ref: #11. Lines of 100.00 + 21.00 USD VAT and 50.00 + 10.50 USD VAT, settled by Pleo at about 0.93 EUR per
+    # USD, where Odoo's own rate makes 100.00 USD 92.59 EUR (v17/101, 102).
+    code = tax_code(fake_pleo, "exclusive")
+    record = card_purchase_exported_as_a_bill(export_client, fake_pleo, lambda payload: pleo_lines(
+        payload, "USD", [("121.00", "112.51", "21.00", "19.53"), ("60.50", "56.25", "10.50", "9.76")], code))
+    assert record.status == "exported", record.last_error
+    [bill] = odoo_admin.read("account.move", [record.odoo_record_id],
+                             ["currency_id", "amount_untaxed", "amount_tax", "amount_total", "amount_total_signed",
+                              "payment_state", "state"])
+    assert bill["currency_id"][1] == "USD" and bill["state"] == "posted"
+    # The supplier's figures in USD, the company's at Pleo's euros, to the cent.
+    assert (amount(bill["amount_untaxed"]), amount(bill["amount_tax"]), amount(bill["amount_total"])) == (
+        Decimal("150.00"), Decimal("31.50"), Decimal("181.50"))
+    assert amount(bill["amount_total_signed"]) == Decimal("-168.76") and record.amount == Decimal("168.76")
+    assert record.odoo_amount_total == Decimal("168.76")  # what the drift check compares, in euros
+    lines = odoo_lines(fake_odoo, record.odoo_record_id)
+    tax_balance = sum(amount(line["debit"]) - amount(line["credit"]) for line in lines if line.get("tax_line_id"))
+    assert tax_balance == Decimal("29.29") == record.vat_amount
+    products = sorted(amount(line["debit"]) for line in lines if line.get("display_type") == "product")
+    assert products == [Decimal("46.49"), Decimal("92.98")]
+    assert not any(line.get("name") == "Automatic Balancing Line" for line in lines)
+    # The Wallet payment is in USD too, so it settles the bill in both currencies: paid, no exchange difference.
+    assert bill["payment_state"] == "paid"
+    [payment] = [m for ref, m in odoo_moves(fake_odoo).items() if ref == f"{record.odoo_reference} payment"]
+    wallet_side = [line for line in odoo_lines(fake_odoo, payment.record_id) if amount(line["credit"])]
+    assert [amount(line["credit"]) for line in wallet_side] == [Decimal("168.76")]

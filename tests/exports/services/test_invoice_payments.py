@@ -73,3 +73,77 @@ def test_a_client_that_books_supplier_invoices_as_journal_entries_keeps_them_so(
 
     record = record_of(invoice)
     assert record.status == "exported" and record.odoo_values["move_type"] == "entry"
+
+
+def payment_copy(fake_pleo, payment, n: int, cents: int | None = None):
+    """Another Pleo payment of the same invoice (same vendor and number), for `cents` if given."""
+    import copy
+    import uuid
+
+    from sandbox.pleo.models import ExportItem
+
+    payload = copy.deepcopy(payment.payload)
+    entry_id = uuid.uuid5(payment.uuid, f"copy {n}")
+    payload["accountingEntryId"] = str(entry_id)
+    payload["additionalInformation"]["reconciliationId"] = f"{payment.reconciliation_id}-{n}"
+    if cents is not None:
+        for money in [payload["amount"]] + [line["lineAmount"] for line in payload["accountingEntryLines"]]:
+            for side in money.values():
+                side["value"] = cents
+    return ExportItem.objects.create(uuid=entry_id, company=fake_pleo.company, type=payment.type, kind=payment.kind,
+                                     reconciliation_id=payload["additionalInformation"]["reconciliationId"],
+                                     payload=payload)
+
+
+def export(fake_pleo, export_client, *items):
+    export_job_create(company=fake_pleo.company, items=list(items))
+    export_queue_poll(client_id=export_client.pk)
+
+
+def test_a_payment_exported_before_its_invoice_is_matched_when_the_invoice_arrives(export_client, fake_pleo,
+                                                                                   odoo_admin):
+    invoice, payment = invoice_and_payment(fake_pleo)
+    export(fake_pleo, export_client, payment)
+    assert "no posted vendor bill" in record_of(payment).attempt_log.last().message
+
+    export(fake_pleo, export_client, invoice)
+
+    bill_record = record_of(invoice)
+    assert bill_record.status == "exported", bill_record.last_error
+    [bill] = odoo_admin.read("account.move", [bill_record.odoo_record_id], ["payment_state"])
+    assert bill["payment_state"] == "paid"
+    [payment_move] = odoo_admin.read("account.move", [record_of(payment).odoo_record_id], ["name"])
+    assert f"Matched with the payment {payment_move['name']} booked before it" in bill_record.attempt_log.last().message
+
+
+def test_a_partial_payment_is_booked_but_never_matched_silently(export_client, fake_pleo, odoo_admin):
+    invoice, payment = invoice_and_payment(fake_pleo)
+    partial = payment_copy(fake_pleo, payment, 1, cents=1000)
+    export(fake_pleo, export_client, invoice)
+    export(fake_pleo, export_client, partial)
+
+    record = record_of(partial)
+    assert record.status == "exported", record.last_error
+    [bill] = odoo_admin.read("account.move", [record_of(invoice).odoo_record_id],
+                             ["name", "payment_state", "amount_residual"])
+    assert bill["payment_state"] == "not_paid"
+    said = record.attempt_log.last().message
+    assert (f"Not matched with a bill: {bill['name']}: the bill is open for {bill['amount_residual']:.2f} EUR, "
+            "the payment is 10.00 EUR") in said
+    assert "Match it in Odoo" in said
+    assert record.differences  # the record page says it stayed unmatched
+
+
+def test_a_bill_paid_twice_is_matched_once_and_the_second_payment_says_so(export_client, fake_pleo, odoo_admin):
+    invoice, payment = invoice_and_payment(fake_pleo)
+    again = payment_copy(fake_pleo, payment, 2)
+    export(fake_pleo, export_client, invoice)
+    export(fake_pleo, export_client, payment)
+    export(fake_pleo, export_client, again)
+
+    [bill] = odoo_admin.read("account.move", [record_of(invoice).odoo_record_id], ["name", "payment_state"])
+    assert bill["payment_state"] == "paid"
+    assert "Matched with the vendor bill" in record_of(payment).attempt_log.last().message
+    second = record_of(again)
+    assert second.status == "exported", second.last_error
+    assert f"Not matched with a bill: {bill['name']} is already paid" in second.attempt_log.last().message
