@@ -16,6 +16,8 @@ from exports.drift import export_records_drift_check
 from exports.services import CREATE_BATCH_SIZE, export_queue_poll
 from integrations.models import Client
 from integrations.services import client_create, odoo_connection_save, pleo_connection_save
+from mappings.choices import VENDOR_BILL_ITEM_TYPES
+from mappings.services import booking_settings_update
 from sandbox.demo import export_mappings_seed
 from sandbox.odoo.services import emulated_database_create
 from sandbox.pleo.scenarios import export_items_generate
@@ -51,6 +53,9 @@ BENCH_KINDS = [
     "card_purchase", "out_of_pocket", "direct_reimbursement", "card_purchase", "refund", "out_of_pocket",
     "external_reimbursement", "card_purchase_reverse_charge", "fee", "mileage", "per_diem", "chargeback",
 ]
+# The bills case: the purchase kinds booked as vendor bills (card-paid ones with their Wallet payment and its
+# reconciliation, out-of-pocket ones left open for payroll), including a reverse-charge purchase in USD.
+BILL_KINDS = ["card_purchase", "out_of_pocket", "card_purchase", "mileage", "card_purchase_reverse_charge", "per_diem"]
 JOB_SIZE = 100  # expenses per Pleo export job, as bookkeepers press Export during the month
 
 
@@ -59,6 +64,7 @@ class BenchCase:
     name: str
     receipts: bool
     batch_size: int
+    bills: bool = False  # the purchase kinds as vendor bills (BILL_KINDS) instead of the journal-entry mix
 
 
 BENCH_CASES = [
@@ -66,6 +72,7 @@ BENCH_CASES = [
     BenchCase("batched_receipts", receipts=True, batch_size=CREATE_BATCH_SIZE),
     BenchCase("naive_no_receipts", receipts=False, batch_size=1),
     BenchCase("naive_receipts", receipts=True, batch_size=1),
+    BenchCase("batched_bills_no_receipts", receipts=False, batch_size=CREATE_BATCH_SIZE, bills=True),
 ]
 
 
@@ -114,9 +121,10 @@ def _spread(total: int, parts: int) -> list[int]:
 
 @transaction.atomic
 def bench_clients_seed(*, prefix: str, clients: int, expenses: int, receipts: bool,
-                       kinds: list[str] | None = None, base_url: str = BENCH_BASE_URL) -> list[Client]:
+                       kinds: list[str] | None = None, bills: bool = False,
+                       base_url: str = BENCH_BASE_URL) -> list[Client]:
     """`clients` clients (emulated Odoo 16 and 17 in turn) with every mapping the export needs and
-    `expenses` Pleo expenses spread over them in jobs of JOB_SIZE."""
+    `expenses` Pleo expenses spread over them in jobs of JOB_SIZE; with `bills`, purchases as vendor bills."""
     seeded = []
     for index, count in enumerate(_spread(expenses, clients)):
         name = f"{prefix}-{index + 1:02d}"
@@ -133,8 +141,12 @@ def bench_clients_seed(*, prefix: str, clients: int, expenses: int, receipts: bo
             "api_base_url": f"{base_url}/sandbox/pleo", "company_id": str(company.uuid), "company_name": f"{name} ApS"})
         with sandboxes_in_process(base_url):
             export_mappings_seed(client=client, database=database, company=company)
+            if bills:
+                booking_settings_update(client=client,
+                                        data={"kind_modes": {kind: "vendor_bill" for kind in VENDOR_BILL_ITEM_TYPES}})
         if count:
-            items = export_items_generate(company=company, count=count, kinds=kinds or BENCH_KINDS, seed=index,
+            kinds_cycled = kinds or (BILL_KINDS if bills else BENCH_KINDS)
+            items = export_items_generate(company=company, count=count, kinds=kinds_cycled, seed=index,
                                           with_receipts=receipts)
             # The generator may add a companion expense (an unsettled one a reimbursement settles).
             for start in range(0, len(items), JOB_SIZE):
@@ -178,7 +190,7 @@ def bench_run(*, clients: int = 10, expenses: int = 1000, cases: list[BenchCase]
         if progress:
             progress(f"seeding {case.name}: {clients} clients, {expenses} expenses")
         seeded = bench_clients_seed(prefix=f"bench{number}", clients=clients, expenses=expenses,
-                                    receipts=case.receipts, kinds=kinds)
+                                    receipts=case.receipts, kinds=None if case.bills else kinds, bills=case.bills)
         if progress:
             progress(f"exporting {case.name}")
         results.append(bench_case_run(case=case, clients=seeded))
@@ -191,7 +203,7 @@ def bench_lines(results: list[BenchResult]) -> list[str]:
     for result in results:
         lines += [f"{result.case.name}_{name}: {value}" for name, value in result.figures().items()]
     lines.append(f"target_odoo_calls_per_expense_no_receipts: {TARGET_ODOO_CALLS_PER_EXPENSE}")
-    batched = [r for r in results if not r.case.receipts and r.case.batch_size > 1]
+    batched = [r for r in results if not r.case.receipts and r.case.batch_size > 1 and not r.case.bills]
     met = bool(batched) and all(r.per_expense(r.odoo_calls) <= TARGET_ODOO_CALLS_PER_EXPENSE for r in batched)
     lines.append(f"target_met: {'yes' if met else 'no'}")
     return lines
