@@ -1,11 +1,13 @@
-"""The portal's one Odoo client: JSON-RPC over `POST <url>/jsonrpc`, one retry loop, one error mapping.
+"""The portal's one Odoo client: JSON-RPC over `POST <url>/jsonrpc` or, on Odoo 19, JSON-2
+(`POST <url>/json/2/<model>/<method>`, in `json2`); one retry loop, one error mapping.
 
-The contract it follows is /work/shared/odoo-contract (real Odoo 16 and 17 answers). Other code builds
+The contract it follows is /work/shared/odoo-contract (real Odoo 16 to 19 answers). Other code builds
 an `OdooClient` from an `OdooCredentials` and calls its typed helpers, or `execute_kw` for anything else.
+The transport is `protocol`: JSON-RPC unless whoever builds the client says `protocol=JSON2`, or asks
+the server with `detect_protocol()`; the public methods and their results are the same on both.
 """
 from __future__ import annotations
 
-import email.utils
 import itertools
 import logging
 import random
@@ -26,11 +28,20 @@ from integrations.odoo.errors import (
     OdooProtocolError,
     OdooRateLimitError,
     OdooServerError,
-    OdooUserError,
-    OdooValidationError,
+    error_for_odoo_exception,
 )
+from integrations.odoo.answers import (
+    _describe_body,
+    _envelope,
+    _extra,
+    _json_or_none,
+    _maybe_reached,
+    _never_connected,
+    _retry_after,
+)
+from integrations.odoo.json2 import JSON2, JSONRPC, PROTOCOLS, Json2Calls
 
-__all__ = ["OdooCredentials", "OdooClient", "READ_METHODS", "to_decimal"]
+__all__ = ["OdooCredentials", "OdooClient", "READ_METHODS", "JSONRPC", "JSON2", "to_decimal"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +59,7 @@ READ_METHODS = frozenset(
         "name_search",
         "read_group",
         "check_access_rights",
+        "context_get",
     }
 )
 # Calls outside the object service that only read.
@@ -56,19 +68,7 @@ _READ_SERVICE_CALLS = frozenset(
 )
 # Gateway answers: the proxy in front of Odoo could not get (or did not wait for) an answer.
 _GATEWAY_STATUSES = frozenset({502, 503, 504})
-
-# `data.name` of Odoo's error object -> what the caller does next.
-_ERROR_CLASSES: dict[str, type[OdooError]] = {
-    "odoo.exceptions.AccessDenied": OdooAuthenticationError,
-    "odoo.exceptions.AccessError": OdooPermissionError,
-    "odoo.exceptions.UserError": OdooUserError,
-    "odoo.exceptions.ValidationError": OdooValidationError,
-    "odoo.exceptions.MissingError": OdooNotFoundError,
-    # Odoo 16/17 raise these for an unknown method or field, or a call of the wrong shape.
-    "builtins.TypeError": OdooServerError,
-    "builtins.AttributeError": OdooServerError,
-    "builtins.ValueError": OdooServerError,
-}
+# Odoo's exception names -> our error classes: errors.ODOO_EXCEPTION_CLASSES, shared with JSON-2.
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,18 @@ class OdooCredentials:
     api_key: str = field(repr=False)
 
 
-class OdooClient:
+class OdooClient(Json2Calls):
     """One Odoo database reached as one integration user, optionally acting in one company.
 
-    `execute_kw` authenticates lazily when no `uid` is known. Read calls are retried on time-outs and
-    gateway errors; calls that may change data are sent again only when they certainly never reached
-    Odoo (the connection was never made) or Odoo's proxy refused them with 429.
+    `execute_kw` authenticates lazily when no `uid` is known (JSON-RPC needs it on every call; JSON-2
+    only for `has_group`). Read calls are retried on time-outs and gateway errors; calls that may change
+    data are sent again only when they certainly never reached Odoo (the connection was never made) or
+    Odoo's proxy refused them with 429. That holds on both transports.
+
+    `protocol`: `JSONRPC` (the default: Odoo 16-19) or `JSON2` (Odoo 19+, where `offers_json2()`).
     """
+
+    _read_methods = READ_METHODS
 
     def __init__(
         self,
@@ -102,7 +107,9 @@ class OdooClient:
         backoff_cap: float = 30,
         sleep: Callable[[float], None] = time.sleep,
         verify_tls: bool = True,
+        protocol: str = JSONRPC,
     ):
+        self.protocol = protocol
         self.credentials = credentials
         self.url = credentials.url.rstrip("/")
         self.endpoint = f"{self.url}/jsonrpc"
@@ -116,21 +123,42 @@ class OdooClient:
         self.sleep = sleep
         self.verify_tls = verify_tls
         self._ids = itertools.count(1)
+        # JSON-RPC's has_group: a model call on 16/17, a call on the user's ids on 18/19; None: not known yet.
+        self.has_group_with_ids: bool | None = None  # None: the first has_group call finds out
+
+    @property
+    def protocol(self) -> str:
+        return self._protocol
+
+    @protocol.setter
+    def protocol(self, value: str) -> None:
+        if value not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, not {value!r}")
+        self._protocol = value
 
     def __repr__(self) -> str:
         return (
             f"OdooClient(url={self.url!r}, database={self.credentials.database!r}, "
-            f"login={self.credentials.login!r}, uid={self.uid!r}, company_id={self.company_id!r})"
+            f"login={self.credentials.login!r}, uid={self.uid!r}, company_id={self.company_id!r}, "
+            f"protocol={self.protocol!r})"
         )
 
     # -- common and db services ------------------------------------------------------------------
 
     def version(self) -> dict:
         """Server version (`server_version`, `server_version_info`, ...); needs no login."""
+        if self.protocol == JSON2:
+            return self._json2_version()
         return self._call("common", "version")
 
     def authenticate(self) -> int:
-        """Log in with the API key, remember and return the user id."""
+        """Log in with the API key, remember and return the user id.
+
+        JSON-2 has no login: the user id comes from `res.users/context_get`, and a wrong key is a 401
+        (OdooAuthenticationError) there as on any call.
+        """
+        if self.protocol == JSON2:
+            return self._json2_authenticate()
         c = self.credentials
         uid = self._call("common", "authenticate", c.database, c.login, c.api_key, {})
         if not uid:
@@ -149,8 +177,14 @@ class OdooClient:
 
         Odoo Online and most hosted servers refuse (`list_db = False` raises AccessDenied there);
         that becomes `OdooPermissionError`, not an authentication error: no credentials are involved,
-        the bookkeeper just has to type the database name.
+        the bookkeeper just has to type the database name. JSON-2 has no form of it: the same error.
         """
+        if self.protocol == JSON2:
+            raise OdooPermissionError(
+                f"Odoo at {self.url} does not allow listing its databases over JSON-2. Enter the database "
+                "name by hand.",
+                extra={"service": "db", "method": "list"},
+            )
         return self._call("db", "list")
 
     # -- what the server offers besides JSON-RPC ---------------------------------------------------
@@ -160,14 +194,23 @@ class OdooClient:
 
         Only a JSON answer to `POST /json/2/res.users/context_get` means yes: 16 and 17 answer 404 with
         an HTML page (v16/118, v17/118), 18 redirects to its login page (v18/118), 19 answers the user's
-        context (v19-json2/02). Redirects are not followed.
+        context (v19-json2/02), or with a wrong key JSON-2's own 401 error (v19-json2/03). Redirects are
+        not followed.
         """
-        response = self._probe(
-            "POST", "/json/2/res.users/context_get", json={},
-            headers={"Authorization": f"bearer {self.credentials.api_key}",
-                     "X-Odoo-Database": self.credentials.database},
-        )
-        return response.status_code == 200 and isinstance(_json_or_none(response), dict)
+        response = self._probe("POST", "/json/2/res.users/context_get", json={}, headers=self._json2_headers())
+        body = _json_or_none(response)
+        if response.status_code == 401:
+            return isinstance(body, dict) and body.get("name") == "werkzeug.exceptions.Unauthorized"
+        return response.status_code == 200 and isinstance(body, dict)
+
+    def detect_protocol(self) -> str:
+        """Ask the server (`offers_json2`), switch to JSON-2 where it offers it, and return the protocol.
+
+        Whoever builds clients for a connection calls this once (e.g. when verifying it), keeps the answer
+        and passes it as `protocol=` from then on.
+        """
+        self.protocol = JSON2 if self.offers_json2() else JSONRPC
+        return self.protocol
 
     def web_version(self) -> dict | None:
         """`GET /web/version` where the server has it (19+: v19-json2/01); None where it answers 404 (16-18: 119)."""
@@ -193,7 +236,13 @@ class OdooClient:
     # -- object service ----------------------------------------------------------------------------
 
     def execute_kw(self, model: str, method: str, args: Iterable = (), kwargs: dict | None = None) -> Any:
-        """Call any model method. A method that returns nothing answers without `result`: None here."""
+        """Call any model method. A method that returns nothing answers without `result`: None here.
+
+        On JSON-2 the positional JSON-RPC shapes are translated to named arguments (`json2.named_arguments`);
+        one it cannot translate for certain raises ValueError instead of being guessed.
+        """
+        if self.protocol == JSON2:
+            return self._json2_execute_kw(model, method, args, kwargs)
         if self.uid is None:
             self.authenticate()
         kwargs = dict(kwargs or {})
@@ -259,39 +308,77 @@ class OdooClient:
     def has_group(self, group_xmlid: str) -> bool:
         """Whether the integration user has a group, e.g. "account.group_account_user".
 
-        A model call with the xml id only: passing ids raises TypeError in 16 and 17 (recording 08).
+        16 and 17 take a model call with the xml id only (ids: TypeError, v17/08); 18 and 19 want the
+        user's ids first (model call: TypeError, v18/09-as-17). Over JSON-RPC the first call finds out
+        which, on its TypeError (a read: asking twice is harmless); JSON-2 sends `{"ids": [uid], ...}`.
         """
-        return bool(self.execute_kw("res.users", "has_group", [group_xmlid]))
+        if self.protocol == JSON2:
+            return bool(self.execute_kw("res.users", "has_group", [group_xmlid]))  # sent with ids [uid]
+        if self.has_group_with_ids is None:
+            try:
+                found = self.execute_kw("res.users", "has_group", [group_xmlid])
+            except OdooServerError as exc:
+                if exc.name != "builtins.TypeError":
+                    raise
+                self.has_group_with_ids = True
+            else:
+                self.has_group_with_ids = False
+                return bool(found)
+        if self.has_group_with_ids and self.uid is None:
+            self.authenticate()
+        args = [[self.uid], group_xmlid] if self.has_group_with_ids else [group_xmlid]
+        return bool(self.execute_kw("res.users", "has_group", args))
 
     # -- the one retry loop ---------------------------------------------------------------------------
 
     def _call(self, service: str, method: str, *args: Any) -> Any:
-        """POST one JSON-RPC call, retrying only what is safe, and return its `result`."""
+        """POST one JSON-RPC call to `/jsonrpc`, retrying only what is safe, and return its `result`."""
         model, model_method = (args[3], args[4]) if service == "object" and len(args) > 4 else (None, None)
         reads_only = (
             model_method in READ_METHODS if service == "object" else (service, method) in _READ_SERVICE_CALLS
         )
         call = {"service": service, "method": method, "model": model, "model_method": model_method}
+        params = {"service": service, "method": method, "args": list(args)}
+        return self._jsonrpc(self.endpoint, params, call, reads_only)
+
+    def _call_jsonrpc_route(self, path: str, params: dict, *, service: str, method: str) -> Any:
+        """A read from one of Odoo's JSON-RPC web routes (e.g. `/web/webclient/version_info`)."""
+        call = {"service": service, "method": method, "model": None, "model_method": None}
+        return self._jsonrpc(f"{self.url}{path}", params, call, True)
+
+    def _jsonrpc(self, url: str, params: dict, call: dict, reads_only: bool) -> Any:
+        def send(request_id: int) -> requests.Response:
+            body = {"jsonrpc": "2.0", "method": "call", "params": params, "id": request_id}
+            # A redirected POST turns into a GET; report the new address instead.
+            return self.session.post(url, json=body, timeout=self.timeout, verify=self.verify_tls,
+                                     allow_redirects=False)
+
+        def interpret(response: requests.Response, request_id: int) -> tuple[OdooError | None, Any]:
+            envelope = _envelope(response)
+            error = self._error_from_response(
+                response, envelope, request_id=request_id, call=call, changes_data=not reads_only
+            )
+            return error, None if error is not None else envelope.get("result")
+
+        return self._send(call, reads_only, send, interpret)
+
+    # -- the one retry loop ---------------------------------------------------------------------------
+
+    def _send(
+        self,
+        call: dict,
+        reads_only: bool,
+        send: Callable[[int], requests.Response],
+        interpret: Callable[[requests.Response, int], tuple[OdooError | None, Any]],
+    ) -> Any:
+        """Send one call (`send(request_id)`), retrying only what is safe; `interpret` reads each answer."""
         attempt = 0
         while True:
             attempt += 1
             request_id = next(self._ids)
-            body = {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"service": service, "method": method, "args": list(args)},
-                "id": request_id,
-            }
             started = time.monotonic()
             try:
-                response = self.session.post(
-                    self.endpoint,
-                    json=body,
-                    timeout=self.timeout,
-                    verify=self.verify_tls,
-                    # A redirected POST turns into a GET; report the new address instead.
-                    allow_redirects=False,
-                )
+                response = send(request_id)
             except requests.RequestException as exc:
                 elapsed_ms = (time.monotonic() - started) * 1000
                 may_have_reached = not _never_connected(exc) and not isinstance(exc, requests.exceptions.SSLError)
@@ -311,13 +398,10 @@ class OdooClient:
                 raise error from exc
 
             elapsed_ms = (time.monotonic() - started) * 1000
-            envelope = _envelope(response)
-            error = self._error_from_response(
-                response, envelope, request_id=request_id, call=call, changes_data=not reads_only
-            )
+            error, result = interpret(response, request_id)
             if error is None:
                 self._log(call, response.status_code, attempt, elapsed_ms, retry=False)
-                return envelope.get("result")
+                return result
             # 429: the proxy refused the request before Odoo saw it, so even a write may go again.
             # A read also goes again after a gateway error or an answer that broke off on the way.
             retry = isinstance(error, OdooRateLimitError) or (reads_only and error.should_retry)
@@ -358,9 +442,25 @@ class OdooClient:
     def _error_from_response(
         self, response: requests.Response, envelope: dict | None, *, request_id: int, call: dict, changes_data: bool
     ) -> OdooError | None:
-        """The error an HTTP answer stands for, or None when it carries a result."""
+        """The error a JSON-RPC answer stands for, or None when it carries a result."""
+        common = self._common(response, request_id, call)
+        refused = self._refused_on_the_way(response, common, changes_data)
+        if refused is not None:
+            return refused
+        if envelope is not None and isinstance(envelope.get("error"), dict):
+            # Odoo 16-18 send `code` 200, 19 sends 0 (v19/05): classified on `data.name`, never on the code.
+            return self._error_from_rpc_error(envelope["error"], call=call, **common)
+        if response.status_code == 200 and envelope is not None:
+            return None
+        return self._not_an_answer(response, common, changes_data, api="JSON-RPC")
+
+    @staticmethod
+    def _common(response: requests.Response, request_id: int, call: dict) -> dict:
+        return {"status": response.status_code, "request_id": request_id, "extra": _extra(call)}
+
+    def _refused_on_the_way(self, response: requests.Response, common: dict, changes_data: bool) -> OdooError | None:
+        """429 or a gateway error (either transport): the answer came from in front of Odoo."""
         status = response.status_code
-        common = {"status": status, "request_id": request_id, "extra": _extra(call)}
         if status == 429:
             retry_after = _retry_after(response.headers.get("Retry-After"))
             return OdooRateLimitError(
@@ -378,10 +478,11 @@ class OdooClient:
                 f"Odoo at {self.url} is not reachable right now (HTTP {status} from its gateway).{unsure}",
                 **common,
             )
-        if envelope is not None and isinstance(envelope.get("error"), dict):
-            return self._error_from_rpc_error(envelope["error"], call=call, **common)
-        if status == 200 and envelope is not None:
-            return None
+        return None
+
+    def _not_an_answer(self, response: requests.Response, common: dict, changes_data: bool, *, api: str) -> OdooError:
+        """An answer that is no answer of Odoo's API (`api`: what was expected, "JSON-RPC" or "JSON")."""
+        status = response.status_code
         if 300 <= status < 400:
             location = response.headers.get("Location", "")
             return OdooProtocolError(
@@ -395,8 +496,7 @@ class OdooClient:
         if status == 200 and body == "an HTML page":
             # A login page, a proxy's error page or a website at that address, sent with 200 OK.
             return OdooProtocolError(
-                f"Odoo at {self.url} answered with a web page instead of JSON-RPC: check the URL and database "
-                "name.",
+                f"Odoo at {self.url} answered with a web page instead of {api}: check the URL and database name.",
                 **common,
             )
         if status == 200 and body == "JSON that is cut off or malformed":
@@ -436,14 +536,8 @@ class OdooClient:
                 "Check the database name.",
                 **common,
             )
-        error_class = _ERROR_CLASSES.get(name, OdooServerError)
-        if error_class is OdooAuthenticationError:
-            message = f"{odoo_message}: Odoo refused the login or API key. Check them, or create a new API key."
-        elif error_class is OdooServerError:
-            message = f"Odoo could not run {target}: {odoo_message}"
-        else:
-            message = odoo_message
-        return error_class(self._scrub(message), **common)
+        del common["name"]
+        return error_for_odoo_exception(name, self._scrub(odoo_message), target=target, **common)
 
     def _error_from_exception(
         self, exc: requests.RequestException, *, request_id: int, call: dict, changes_data: bool
@@ -521,86 +615,3 @@ def _stable_order(order: str | None) -> str:
         return "id"
     keys = [part.split()[0] for part in order.split(",") if part.strip()]
     return order if "id" in keys else f"{order}, id"
-
-
-def _never_connected(exc: requests.RequestException) -> bool:
-    """True when the request certainly never reached the server (no connection was made).
-
-    A connect time-out, a refused connection or a failed DNS lookup; not a connection dropped
-    after the body was sent (urllib3's "Connection aborted"), which Odoo may have processed.
-    """
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ReadTimeout)):
-        return False
-    import urllib3.exceptions
-
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, urllib3.exceptions.NewConnectionError):
-            return True
-        todo.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
-        todo.extend(arg for arg in current.args if isinstance(arg, BaseException))
-    return False
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _envelope(response: requests.Response) -> dict | None:
-    """The JSON-RPC envelope of an answer, or None when the body is not one."""
-    body = _json_or_none(response)
-    if isinstance(body, dict) and body.get("jsonrpc") == "2.0":
-        return body
-    return None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _describe_body(response: requests.Response) -> str:
-    content_type = response.headers.get("Content-Type", "")
-    if "html" in content_type.lower() or response.text.lstrip()[:1] == "<":
-        return "an HTML page"
-    try:
-        response.json()
-    except ValueError:
-        if "json" in content_type.lower() or response.text.lstrip()[:1] in ("{", "["):
-            return "JSON that is cut off or malformed"
-        return f"a {content_type or 'non-JSON'} answer"
-    return "JSON that is not a JSON-RPC answer"
-
-
-def _maybe_reached(common: dict, changes_data: bool) -> str:
-    """The end of a sentence about an answer Odoo may have sent after making a change."""
-    if not changes_data:
-        return "."
-    common["extra"]["may_have_reached_odoo"] = True
-    return ". Odoo may still have made the change: check before sending it again."
-
-
-def _extra(call: dict) -> dict:
-    return {k: v for k, v in call.items() if v is not None}

@@ -12,6 +12,8 @@ __all__ = [
     "OdooRateLimitError",
     "OdooServerError",
     "OdooProtocolError",
+    "ODOO_EXCEPTION_CLASSES",
+    "error_for_odoo_exception",
 ]
 
 
@@ -83,3 +85,40 @@ class OdooServerError(OdooError):
 
 class OdooProtocolError(OdooServerError):
     """The server did not answer like Odoo's JSON-RPC (HTML page, not JSON, wrong envelope)."""
+
+
+# Odoo's exception class (`data.name` of a JSON-RPC error, `name` of a JSON-2 error body) -> what the
+# caller does next. Both transports classify through this one table, so the same Odoo exception is the
+# same error class whichever way it came.
+ODOO_EXCEPTION_CLASSES: dict[str, type[OdooError]] = {
+    "odoo.exceptions.AccessDenied": OdooAuthenticationError,
+    "odoo.exceptions.AccessError": OdooPermissionError,
+    "odoo.exceptions.UserError": OdooUserError,
+    "odoo.exceptions.ValidationError": OdooValidationError,
+    "odoo.exceptions.MissingError": OdooNotFoundError,
+    # Odoo 16-19 raise these for an unknown method or field, or a call of the wrong shape.
+    "builtins.TypeError": OdooServerError,
+    "builtins.AttributeError": OdooServerError,
+    "builtins.ValueError": OdooServerError,
+    # JSON-2 (Odoo 19): a wrong or missing API key (401), an unknown model or method (404).
+    "werkzeug.exceptions.Unauthorized": OdooAuthenticationError,
+    "werkzeug.exceptions.NotFound": OdooNotFoundError,
+}
+
+
+def error_for_odoo_exception(
+    name: str, odoo_message: str, *, target: str, default: type[OdooError] = OdooServerError, **kwargs
+) -> OdooError:
+    """Odoo's own error -> our error, classified on the exception name, never on the message text.
+
+    `odoo_message` must already be free of secrets; `target` names the call ("account.move.create").
+    `default` is the class for a name the table does not know.
+    """
+    error_class = ODOO_EXCEPTION_CLASSES.get(name, default)
+    if error_class is OdooAuthenticationError:
+        message = f"{odoo_message}: Odoo refused the login or API key. Check them, or create a new API key."
+    elif error_class is OdooServerError:
+        message = f"Odoo could not run {target}: {odoo_message}"
+    else:
+        message = odoo_message
+    return error_class(message, name=name, **kwargs)

@@ -9,7 +9,7 @@ import pytest
 import requests
 import urllib3
 
-from integrations.odoo.client import OdooClient, OdooCredentials, to_decimal
+from integrations.odoo.client import JSON2, JSONRPC, OdooClient, OdooCredentials, to_decimal
 from integrations.odoo.errors import (
     OdooAuthenticationError,
     OdooConnectionError,
@@ -19,6 +19,7 @@ from integrations.odoo.errors import (
     OdooProtocolError,
     OdooRateLimitError,
     OdooServerError,
+    OdooUserError,
 )
 from tests.integrations.odoo.conftest import API_KEY, CONTRACT_DIR, ENDPOINT, ODOO_URL, make_client
 
@@ -330,14 +331,15 @@ def test_request_ids_differ_between_calls(rsps):
     assert sent(rsps, 0)["id"] != sent(rsps, 1)["id"]
 
 
-@pytest.mark.parametrize("version", ["v16", "v17"])
 @pytest.mark.parametrize(
-    ("name", "call"),
+    ("version", "name", "call"),
     [
-        ("07-users-read-self", lambda c, a: c.read(a[3], *a[5], a[6]["fields"])),
-        ("09-users-has-group-model-call", lambda c, a: c.has_group(a[5][0])),
-        ("move-create-batch", lambda c, a: c.create(a[3], a[5][0])),
-        ("rounding-entry-adjust-tax-line-to-1.74", lambda c, a: c.write(a[3], *a[5])),
+        *[(v, name, call) for v in ("v16", "v17", "v18", "v19") for name, call in [
+            ("07-users-read-self", lambda c, a: c.read(a[3], *a[5], a[6]["fields"])),
+            ("move-create-batch", lambda c, a: c.create(a[3], a[5][0])),
+            ("rounding-entry-adjust-tax-line-to-1.74", lambda c, a: c.write(a[3], *a[5])),
+        ]],
+        *[(v, "09-users-has-group-model-call", lambda c, a: c.has_group(a[5][0])) for v in ("v16", "v17")],
     ],
 )
 def test_typed_helpers_send_what_real_odoo_was_sent(rsps, version, name, call):
@@ -355,6 +357,47 @@ def test_typed_helpers_send_what_real_odoo_was_sent(rsps, version, name, call):
     assert call(client, args) == recording["response"]["result"]
     expected = json.loads(json.dumps(recording["request"]["params"]).replace('"<API_KEY>"', json.dumps(API_KEY)))
     assert sent(rsps)["params"] == expected
+
+
+@pytest.mark.parametrize("version", ["v18", "v19"])
+def test_has_group_on_18_and_19_finds_the_call_with_ids_once_and_keeps_it(rsps, version):
+    refused = json.loads((CONTRACT_DIR / version / "09-users-has-group-model-call-as-17.json").read_text())
+    works = json.loads((CONTRACT_DIR / version / "09-users-has-group-model-call.json").read_text())
+    uid = works["request"]["params"]["args"][1]
+    rsps.post(ENDPOINT, json=refused["response"])
+    rsps.post(ENDPOINT, json=works["response"])
+    rsps.post(ENDPOINT, json=ok(False))
+    client = OdooClient(OdooCredentials(url=ODOO_URL, database=works["request"]["params"]["args"][0],
+                                        login="pleo@example.com", api_key=API_KEY), uid=uid)
+
+    assert client.has_group("account.group_account_user") is True
+    assert client.has_group("base.group_system") is False
+
+    expected = json.loads(json.dumps(works["request"]["params"]).replace('"<API_KEY>"', json.dumps(API_KEY)))
+    assert sent(rsps, 0)["params"]["args"][5] == ["account.group_account_user"]  # 16/17's form first
+    assert sent(rsps, 1)["params"] == expected
+    assert sent(rsps, 2)["params"]["args"][5] == [[uid], "base.group_system"]  # straight to the form that works
+    assert len(rsps.calls) == 3
+
+
+def test_has_group_on_16_and_17_does_not_hide_a_later_type_error(rsps):
+    rsps.post(ENDPOINT, json=ok(True))
+    rsps.post(ENDPOINT, json=odoo_error("builtins.TypeError", "has_group() takes 2 positional arguments"))
+
+    client = make_client()
+    assert client.has_group("account.group_account_user") is True
+    with pytest.raises(OdooServerError):
+        client.has_group("base.group_system")
+    assert len(rsps.calls) == 2
+
+
+def test_a_json_rpc_error_with_odoo_19s_code_0_is_classified_like_any_other(rsps):
+    error = odoo_error("odoo.exceptions.UserError", "The entry is not balanced.")
+    error["error"]["code"] = 0
+    rsps.post(ENDPOINT, json=error)
+
+    with pytest.raises(OdooUserError, match="The entry is not balanced."):
+        make_client().create("account.move", {"ref": "x"})
 
 
 def test_create_with_a_list_makes_one_call_and_returns_the_ids(rsps):
@@ -535,3 +578,215 @@ def test_to_decimal_rounds_to_cents_by_default():
 def test_to_decimal_refuses_a_value_that_is_not_an_amount(value):
     with pytest.raises(TypeError):
         to_decimal(value)
+
+
+# -- JSON-2: which transport, the retry rule, secrets ---------------------------------------------------
+
+JSON2_URL = f"{ODOO_URL}/json/2"
+CONTEXT_GET = f"{JSON2_URL}/res.users/context_get"
+CONTEXT = {"lang": "en_US", "tz": False, "uid": 5}
+
+
+def json2_recording(name):
+    return json.loads((CONTRACT_DIR / "v19-json2" / name).read_text())
+
+
+def test_the_client_speaks_json_rpc_unless_told_otherwise(rsps):
+    rsps.post(ENDPOINT, json=VERSION)
+
+    client = make_client()
+    assert client.protocol == JSONRPC == "json-rpc"
+    assert client.version() == VERSION["result"]
+
+
+def test_a_client_built_for_json2_calls_json2_and_needs_no_login(rsps):
+    rsps.post(f"{JSON2_URL}/account.move/search_count", json=3)
+
+    client = make_client(uid=None, protocol=JSON2)
+    assert client.search_count("account.move", [["state", "=", "posted"]]) == 3
+
+    assert len(rsps.calls) == 1 and client.uid is None
+    request = rsps.calls[0].request
+    assert request.headers["Authorization"] == f"bearer {API_KEY}"
+    assert request.headers["X-Odoo-Database"] == "pleo17"
+    assert json.loads(request.body) == {"domain": [["state", "=", "posted"]]}
+
+
+@pytest.mark.parametrize("protocol", ["jsonrpc", "JSON-2", "xmlrpc", None])
+def test_an_unknown_protocol_is_refused(protocol):
+    with pytest.raises(ValueError, match="protocol must be one of json-rpc, json-2"):
+        make_client(protocol=protocol)
+    client = make_client()
+    with pytest.raises(ValueError):
+        client.protocol = protocol
+    assert client.protocol == JSONRPC
+
+
+@pytest.mark.parametrize(
+    ("recording", "protocol"),
+    [
+        ("v19-json2/02-users-context-get-uid.json", JSON2),
+        ("v19-json2/03-wrong-key.json", JSON2),  # JSON-2's own 401: the server has it, the key is wrong
+        ("v18/118-json2-probe-context-get.json", JSONRPC),  # 303 to the login page
+        ("v17/118-json2-probe-context-get.json", JSONRPC),  # 404 HTML
+        ("v16/118-json2-probe-context-get.json", JSONRPC),
+    ],
+)
+def test_detect_protocol_asks_the_server_and_switches_the_client(rsps, recording, protocol):
+    response = json.loads((CONTRACT_DIR / recording).read_text())["response"]
+    body = response["body"] if isinstance(response["body"], str) else json.dumps(response["body"])
+    headers = {"Location": response["location"]} if "location" in response else None
+    rsps.post(CONTEXT_GET, body=body, status=response["status"], content_type=response["content_type"],
+              headers=headers)
+
+    client = make_client()
+    assert client.detect_protocol() == protocol
+    assert client.protocol == protocol and len(rsps.calls) == 1
+
+
+def test_after_detecting_json2_the_same_public_calls_go_over_json2(rsps):
+    rsps.post(CONTEXT_GET, json=CONTEXT)
+    rsps.post(CONTEXT_GET, json=CONTEXT)
+    rsps.post(f"{JSON2_URL}/res.users/has_group", json=True)
+
+    client = make_client(uid=None)
+    client.detect_protocol()
+    assert client.has_group("account.group_account_user") is True  # logs in first: has_group needs the uid
+
+    assert client.uid == 5
+    assert json.loads(rsps.calls[2].request.body) == {"ids": [5], "group_ext_id": "account.group_account_user"}
+
+
+def test_listing_databases_over_json2_is_refused_like_a_server_that_refuses_db_list(rsps):
+    with pytest.raises(OdooPermissionError, match="does not allow listing its databases"):
+        make_client(protocol=JSON2).list_databases()
+    assert len(rsps.calls) == 0
+
+
+def test_json2_version_falls_back_to_the_web_clients_route_where_web_version_is_missing(rsps):
+    rsps.get(f"{ODOO_URL}/web/version", status=404, body="<html>Not Found</html>", content_type="text/html")
+    rsps.post(f"{ODOO_URL}/web/webclient/version_info", json=VERSION)
+
+    assert make_client(protocol=JSON2).version() == VERSION["result"]
+    assert "Authorization" not in rsps.calls[0].request.headers  # no key where none is needed
+
+
+# JSON-2 refuses (ValueError) a shape it cannot translate, so each method gets a real one.
+CALL_SHAPES = {
+    "create": ([{"ref": "PLEO-1"}], {}),
+    "write": ([[1], {"ref": "PLEO-1"}], {}),
+    "unlink": ([[1]], {}),
+    "action_post": ([[1]], {}),
+    "message_post": ([[1]], {"body": "Exported from Pleo"}),
+    "reconcile": ([[1, 2]], {}),
+}
+
+
+@pytest.mark.parametrize("model_method", CALL_SHAPES)
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": requests.exceptions.ReadTimeout("read timed out")},
+        {"status": 502},
+        {"status": 503},
+        {"status": 504},
+        {"body": aborted_after_sending()},
+        {"status": 200, "body": "[4", "content_type": "application/json"},
+    ],
+    ids=["read-timeout", "502", "503", "504", "connection-aborted", "cut-off"],
+)
+def test_json2_a_call_that_may_change_data_is_never_sent_twice(rsps, sleep, model_method, answer):
+    rsps.post(f"{JSON2_URL}/account.move/{model_method}", **answer)
+
+    with pytest.raises(OdooConnectionError) as caught:
+        make_client(sleep, protocol=JSON2).execute_kw("account.move", model_method, *CALL_SHAPES[model_method])
+
+    assert len(rsps.calls) == 1 and sleep.waits == []
+    assert caught.value.extra["may_have_reached_odoo"] is True
+    assert "check before sending it again" in str(caught.value)
+
+
+def test_json2_create_refused_with_429_is_sent_again(rsps, sleep):
+    rsps.post(f"{JSON2_URL}/res.partner/create", status=429, headers={"Retry-After": "2"})
+    rsps.post(f"{JSON2_URL}/res.partner/create", json=[42])
+
+    assert make_client(sleep, protocol=JSON2).create("res.partner", {"name": "Bakker BV"}) == 42
+    assert sleep.waits == [2.0] and len(rsps.calls) == 2
+    assert json.loads(rsps.calls[1].request.body) == {"vals_list": [{"name": "Bakker BV"}]}
+
+
+def test_json2_write_is_sent_again_when_the_connection_was_never_made(rsps, sleep):
+    rsps.post(f"{JSON2_URL}/account.move/write", body=requests.exceptions.ConnectTimeout("connect timed out"))
+    rsps.post(f"{JSON2_URL}/account.move/write", json=True)
+
+    assert make_client(sleep, protocol=JSON2).write("account.move", [2], {"ref": "PLEO-1"}) is True
+    assert len(rsps.calls) == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"body": requests.exceptions.ReadTimeout()},
+        {"body": aborted_after_sending()},
+        {"status": 503},
+        {"status": 200, "body": '[{"id": 5, "na', "content_type": "application/json"},
+    ],
+    ids=["read-timeout", "connection-aborted", "503", "cut-off"],
+)
+def test_json2_reads_are_retried(rsps, sleep, answer):
+    rsps.post(f"{JSON2_URL}/res.users/read", **answer)
+    rsps.post(f"{JSON2_URL}/res.users/read", json=[{"id": 5, "name": "Pleo Integration"}])
+
+    records = make_client(sleep, protocol=JSON2).read("res.users", [5], ["name"])
+    assert records == [{"id": 5, "name": "Pleo Integration"}]
+    assert len(rsps.calls) == 2 and len(sleep.waits) == 1
+
+
+@pytest.mark.parametrize("name", ["24-error-partner-create-invalid-vat.json", "03-wrong-key.json",
+                                  "60-error-unknown-model.json", "62d-error-unknown-argument.json"])
+def test_json2_errors_from_odoo_are_not_retried(rsps, sleep, name):
+    response = json2_recording(name)["response"]
+    rsps.post(f"{JSON2_URL}/res.partner/search_read", json=response["body"], status=response["status"])
+
+    with pytest.raises(OdooError) as caught:
+        make_client(sleep, protocol=JSON2).execute_kw("res.partner", "search_read", [[]])
+
+    assert not caught.value.should_retry and len(rsps.calls) == 1 and sleep.waits == []
+
+
+def test_json2_never_shows_the_api_key_in_errors_reprs_or_logs(rsps, sleep, caplog):
+    caplog.set_level(logging.DEBUG)
+    create = f"{JSON2_URL}/res.partner/create"
+    rsps.post(CONTEXT_GET, status=401, json={"name": "werkzeug.exceptions.Unauthorized", "message": "Invalid apikey"})
+    # Servers that echo the request (Odoo does not, a proxy might).
+    rsps.post(create, status=422, json={"name": "odoo.exceptions.UserError", "message": f"bad key {API_KEY}",
+                                        "arguments": [f"bearer {API_KEY}"], "debug": f"bearer {API_KEY}"})
+    rsps.post(create, status=500, json={"name": "builtins.TypeError", "message": f"wrong shape {API_KEY}"})
+    rsps.post(create, status=404, body="<!DOCTYPE html><title>404 Not Found</title>", content_type="text/html")
+    rsps.post(create, status=503)
+    rsps.post(create, body=requests.exceptions.ReadTimeout(f"timed out sending bearer {API_KEY}"))
+    rsps.post(create, status=200, body="<html>login</html>", content_type="text/html")
+
+    client = make_client(sleep, uid=None, protocol=JSON2)
+    errors: list[Exception] = []
+    with pytest.raises(OdooAuthenticationError) as caught:
+        client.authenticate()
+    errors.append(caught.value)
+    for _ in range(6):
+        with pytest.raises(OdooError) as caught:
+            client.create("res.partner", {"name": "x"})
+        errors.append(caught.value)
+    with pytest.raises(ValueError) as caught:
+        client.execute_kw("res.partner", "name_create", ["x", {"secret": 1}])
+    errors.append(caught.value)
+
+    assert "Invalid apikey: Odoo refused the login or API key" in str(errors[0])
+    assert "wrong shape ***" in str(errors[2])
+    for error in errors:
+        shown = f"{error} {error!r} {error.args!r} {getattr(error, 'payload', '')!r} {getattr(error, 'extra', '')!r}"
+        assert API_KEY not in shown
+    assert API_KEY not in repr(client) and API_KEY not in caplog.text
+    assert "res.partner.create" in caplog.text and "status=503" in caplog.text
+    # The key travels in the Authorization header only.
+    assert all(API_KEY not in (call.request.body or b"").decode() for call in rsps.calls)
+    assert all(call.request.headers["Authorization"] == f"bearer {API_KEY}" for call in rsps.calls)
