@@ -12,10 +12,11 @@ __all__ = [
 
 
 class EmulatedDatabase(models.Model):
-    """One Odoo database (`db` argument of every call), answering like Odoo 16 or 17."""
+    """One Odoo database (`db` argument of every call), answering like Odoo 16, 17, 18 or 19."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    version = models.PositiveSmallIntegerField(_("Odoo version"), choices=[(16, "16.0"), (17, "17.0")])
+    version = models.PositiveSmallIntegerField(
+        _("Odoo version"), choices=[(16, "16.0"), (17, "17.0"), (18, "18.0"), (19, "19.0")])
     # Odoo's "today" decides default move dates and where posting in a locked period lands;
     # tests pin it to replay the recordings, empty means the real date.
     today = models.DateField(_("today"), null=True, blank=True)

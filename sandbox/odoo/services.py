@@ -3,6 +3,7 @@ import datetime
 import json
 import logging
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.db import transaction
 
@@ -10,16 +11,21 @@ from sandbox.odoo import seed
 from sandbox.odoo.engine import errors
 from sandbox.odoo.engine.errors import error_payload
 from sandbox.odoo.engine.rpc import dispatch
+from sandbox.odoo.engine.schema import groups_field
 from sandbox.odoo.models import EmulatedApiKey, EmulatedDatabase, EmulatedFault, EmulatedRecord, FaultKind
+from sandbox.odoo.seeder import Seeder
 
 __all__ = [
     "DEFAULT_API_KEYS",
     "LOGINS",
+    "LOGINS_BY_VERSION",
+    "emulated_uid",
     "RpcResponse",
     "emulated_database_create",
     "emulated_api_key",
     "emulated_user_groups_set",
     "emulated_company_lock_date_set",
+    "LOCK_DATE_FIELDS",
     "emulated_ids_skip",
     "emulated_fault_add",
     "emulated_faults_clear",
@@ -32,7 +38,9 @@ logger = logging.getLogger(__name__)
 
 OUTAGE_CALLS = 1_000_000  # "every call until cleared" for a fault that stays down
 
-LOGINS = {2: "admin", 6: "pleo@example.com", 7: "norights@example.com"}
+# uid -> login per Odoo version: the integration user is uid 6 in 16-18, 5 in 19 (v19/02); LOGINS is 16 and 17's.
+LOGINS_BY_VERSION = {version: seed.logins(version) for version in seed.VERSIONS}
+LOGINS = LOGINS_BY_VERSION[17]
 # Known default keys so tests and the demo can log in; pass api_keys to choose others.
 DEFAULT_API_KEYS = {
     "admin": "sandbox-admin-key-0000000000000000000000",
@@ -41,211 +49,37 @@ DEFAULT_API_KEYS = {
 }
 
 
+def emulated_uid(*, version: int, login: str) -> int:
+    """The uid of a recorded user (`login` as in DEFAULT_API_KEYS) in an emulated database of `version`."""
+    return {name: uid for uid, name in LOGINS_BY_VERSION[version].items()}[login]
+
+
 # --- seeding ------------------------------------------------------------------------------------
 @transaction.atomic
 def emulated_database_create(
     *, name: str, version: int, api_keys: dict[str, str] | None = None, today: datetime.date | None = None,
     api_key_name: str = "sandbox", api_keys_created_at: datetime.datetime | None = None,
+    api_keys_expire_at: datetime.datetime | None = None,
 ) -> EmulatedDatabase:
-    """A database seeded like the recorded ones: two Dutch companies, chart, taxes, users 2, 6 and 7.
+    """A database seeded like the recorded ones: two Dutch companies, chart, taxes, the recorded users.
 
-    `api_keys` maps a login to its key (defaults: DEFAULT_API_KEYS); `today` pins Odoo's date. Each user's
-    key is a `res.users.apikeys` record named `api_key_name`, made at `api_keys_created_at` (UTC, default now).
+    `version` is 16, 17, 18 or 19. `api_keys` maps a login to its key (defaults: DEFAULT_API_KEYS); `today` pins
+    Odoo's date. Each user's key is a `res.users.apikeys` record named `api_key_name`, made at
+    `api_keys_created_at` (UTC, default now); from 18 keys carry `expiration_date`: `api_keys_expire_at` (UTC,
+    default none). The users' uids differ per version: see LOGINS_BY_VERSION and emulated_uid.
     """
-    if version not in (16, 17):
-        raise ValueError("version must be 16 or 17")
+    if version not in seed.VERSIONS:
+        raise ValueError(f"version must be one of {', '.join(map(str, seed.VERSIONS))}")
     database = EmulatedDatabase.objects.create(name=name, version=version, today=today)
     created_at = api_keys_created_at or datetime.datetime.now(datetime.timezone.utc)
-    rows = _Seeder(database, version).rows(api_key_name=api_key_name, api_keys_created_at=created_at)
+    rows = Seeder(database, version).rows(
+        api_key_name=api_key_name, api_keys_created_at=created_at, api_keys_expire_at=api_keys_expire_at)
     EmulatedRecord.objects.bulk_create(rows, batch_size=500)
     keys = {**DEFAULT_API_KEYS, **(api_keys or {})}
     EmulatedApiKey.objects.bulk_create([
-        EmulatedApiKey(database=database, uid=uid, key=keys[login]) for uid, login in LOGINS.items()
+        EmulatedApiKey(database=database, uid=uid, key=keys[login]) for uid, login in LOGINS_BY_VERSION[version].items()
     ])
     return database
-
-
-class _Seeder:
-    def __init__(self, database, version):
-        self.database = database
-        self.version = version
-        self.data = seed.VERSION_DATA[version]
-        self.records: dict[tuple[str, int], dict] = {}
-        self.sequences: dict[str, int] = {}
-
-    def add(self, model, record_id, values):
-        self.records[(model, record_id)] = values
-        self.sequences[model] = max(self.sequences.get(model, 1), record_id + 1)
-
-    def rows(self, *, api_key_name: str, api_keys_created_at: datetime.datetime):
-        self._base()
-        self._chart()
-        self._analytic()
-        self._people()
-        self._api_keys(api_key_name, api_keys_created_at)
-        minimum = {
-            "ir.attachment": self.data["attachment_next"], "mail.message": self.data["message_next"],
-            "res.partner": len(self.data["partners"]) + 1, "res.users": 8, "ir.model.data": 30000,
-            "account.move": 1, "account.move.line": 1, "account.full.reconcile": 1,
-        }
-        for model, next_id in minimum.items():
-            self.sequences[model] = max(self.sequences.get(model, 1), next_id)
-        self.database.sequences = self.sequences
-        self.database.save(update_fields=["sequences"])
-        parents = {"account.move.line": "move_id", "ir.attachment": "res_id", "mail.message": "res_id"}
-        return [
-            EmulatedRecord(
-                database=self.database, model=model, record_id=rid, values=values,
-                parent_id=values.get(parents[model]) if model in parents else None,
-            )
-            for (model, rid), values in self.records.items()
-        ]
-
-    def _base(self):
-        eur, usd = self.data["currencies"]["EUR"], self.data["currencies"]["USD"]
-        self.add("res.currency", eur, {"name": "EUR", "symbol": "\u20ac", "rounding": 0.01, "decimal_places": 2,
-                                       "active": True, "rate": 1.0, "full_name": "Euro", "position": "after"})
-        self.add("res.currency", usd, {"name": "USD", "symbol": "$", "rounding": 0.01, "decimal_places": 2,
-                                       "active": True, "rate": 1.08, "full_name": "United States dollar",
-                                       "position": "before"})
-        self.add("res.country", 165, {"name": "Netherlands", "code": "NL"})
-        for module, (module_id, latest) in self.data["modules"].items():
-            app = module in ("account", "hr", "hr_expense")
-            sequence = {"account": 10, "hr_expense": 80, "hr": 95}.get(module, 100)
-            self.add("ir.module.module", module_id, {
-                "name": module, "state": "installed" if latest else "uninstalled", "latest_version": latest,
-                "shortdesc": module.replace("_", " ").title(), "application": app, "sequence": sequence,
-            })
-        data_ids = seed.GROUP_XMLID_DATA_IDS[self.version]
-        next_data_id = 20000
-        for group_id, xmlid, label in seed.GROUPS[self.version]:
-            self.add("res.groups", group_id, {"name": label, "full_name": label, "category_id": None,
-                                              "implied_ids": []})
-            module, name = xmlid.split(".")
-            data_id = data_ids.get(xmlid)
-            if data_id is None:
-                next_data_id += 1
-                data_id = next_data_id
-            self.add("ir.model.data", data_id, {"module": module, "name": name, "model": "res.groups",
-                                                "res_id": group_id, "complete_name": xmlid, "noupdate": False})
-
-    def _chart(self):
-        chart = seed.chart(self.version)
-        offset_accounts = len(chart["accounts"])
-        eur = self.data["currencies"]["EUR"]
-        codes = {1: {}, 2: {}}
-        for company_id, offset in ((1, 0), (2, offset_accounts)):
-            for account_id, code, name, account_type, reconcile in chart["accounts"]:
-                self.add("account.account", account_id + offset, {
-                    "code": code, "name": name, "account_type": account_type, "company_id": company_id,
-                    "deprecated": False, "reconcile": reconcile, "currency_id": None, "tax_ids": [],
-                    "note": None, "group_id": None,
-                })
-                codes[company_id][code] = account_id + offset
-        for company_id, name, partner_id, vat, sequence in (
-            (1, "Client A BV", 1, "NL004495445B01", 10), (2, "Client B BV", 6, None, 5),
-        ):
-            self.add("res.company", company_id, {
-                "name": name, "sequence": sequence, "partner_id": partner_id, "currency_id": eur,
-                "country_id": 165, "vat": vat, "email": None, "fiscalyear_lock_date": None,
-                "period_lock_date": None, "tax_lock_date": None,
-                "tax_calculation_rounding_method": "round_per_line",
-                "account_journal_suspense_account_id": codes[company_id][self.data["suspense_code"]],
-                "property_account_payable_id": codes[company_id]["130000"],
-                "property_account_receivable_id": codes[company_id]["110000"],
-                "account_purchase_tax_id": self.data["purchase_tax"] + (0 if company_id == 1 else self.data["tax_offset"]),
-                "parent_id": None, "active": True,
-            })
-        for company_id, offset in ((1, 0), (2, 7)):
-            for index, (journal_id, name, code, journal_type, default_account) in enumerate(chart["journals"]):
-                self.add("account.journal", journal_id + offset, {
-                    "name": name, "code": code, "type": journal_type, "company_id": company_id,
-                    "default_account_id": default_account + (offset_accounts if company_id == 2 else 0)
-                    if default_account else None,
-                    "suspense_account_id": None, "currency_id": None, "active": True, "sequence": index + 1,
-                })
-        for company_id in (1, 2):
-            tax_offset = self.data["tax_offset"] if company_id == 2 else 0
-            rep_offset = self.data["repartition_offset"] if company_id == 2 else 0
-            for index, (tax_id, name, description, amount, included, group, reps) in enumerate(chart["taxes"]):
-                self.add("account.tax.group", group[0], {"name": group[1], "sequence": group[0], "company_id": None})
-                account_codes = seed.tax_accounts(self.version, name, description, amount, len(reps))
-                rep_ids = [rep + rep_offset for rep in reps]
-                self.add("account.tax", tax_id + tax_offset, {
-                    "name": name, "description": description, "amount": amount, "amount_type": "percent",
-                    "price_include": included, "active": True, "company_id": company_id,
-                    "tax_group_id": group[0], "type_tax_use": "purchase", "sequence": index + 1,
-                    "include_base_amount": False, "tax_scope": None,
-                    "invoice_repartition_line_ids": rep_ids, "refund_repartition_line_ids": [],
-                })
-                self.add("account.tax.repartition.line", rep_ids[0], {
-                    "factor_percent": 100.0, "repartition_type": "base", "account_id": None,
-                    "invoice_tax_id": tax_id + tax_offset, "refund_tax_id": None, "company_id": company_id,
-                    "sequence": 1,
-                })
-                for position, (rep_id, code) in enumerate(zip(rep_ids[1:], account_codes)):
-                    self.add("account.tax.repartition.line", rep_id, {
-                        "factor_percent": 100.0 if position == 0 else -100.0, "repartition_type": "tax",
-                        "account_id": codes[company_id][code], "invoice_tax_id": tax_id + tax_offset,
-                        "refund_tax_id": None, "company_id": company_id, "sequence": position + 2,
-                    })
-
-    def _analytic(self):
-        for plan_id, name in self.data["plans"]:
-            values = {"name": name, "parent_id": None, "default_applicability": "optional", "sequence": 10,
-                      "color": plan_id}
-            if self.version == 16:
-                values["company_id"] = 1
-            self.add("account.analytic.plan", plan_id, values)
-        for account_id, name, plan_id in self.data["analytic_accounts"]:
-            self.add("account.analytic.account", account_id, {
-                "name": name, "code": None, "plan_id": plan_id, "root_plan_id": plan_id, "company_id": 1,
-                "active": True, "partner_id": None,
-            })
-
-    def _people(self):
-        inactive = {2, 4, 5, 9}
-        for index, name in enumerate(self.data["partners"], start=1):
-            self.add("res.partner", index, {
-                "name": name, "vat": "NL004495445B01" if index == 1 else None, "is_company": name.endswith(" BV"),
-                "supplier_rank": 0, "customer_rank": 0, "email": None, "phone": None, "street": None,
-                "city": None, "zip": None, "country_id": 165 if name.endswith(" BV") else None,
-                "company_id": None, "parent_id": None, "active": index not in inactive,
-                "type": "private" if "private" in name else "contact", "ref": None, "comment": None,
-                "company_registry": None,
-            })
-        all_groups = [group_id for group_id, _, _ in seed.GROUPS[self.version]
-                      if group_id not in (9, 10)]
-        users = [
-            (1, "OdooBot", "__system__", 2, False, all_groups, [1, 2]),
-            (2, "Administrator", "admin", 3, True, all_groups, [1, 2]),
-            (6, "Pleo Integration", "pleo@example.com", 7, True, seed.USER_GROUPS[self.version][6], [2, 1]),
-            (7, "Bookkeeper Without Accounting", "norights@example.com", 8, True,
-             seed.USER_GROUPS[self.version][7], [1]),
-        ]
-        for uid, name, login, partner_id, active, groups, companies in users:
-            self.add("res.users", uid, {
-                "name": name, "login": login, "email": login if "@" in login else f"{login}@example.com",
-                "active": active, "share": False, "company_id": 1, "company_ids": companies,
-                "groups_id": list(groups), "partner_id": partner_id,
-            })
-        employees = [
-            (1, "Administrator", "admin@example.com", 3, 2, 3),
-            (2, "Sanne de Vries", "sanne@example.com", self.data["sanne_contact"], None, self.data["sanne_home"]),
-        ]
-        for employee_id, name, email, contact, user_id, home in employees:
-            values = {"name": name, "work_email": email, "work_contact_id": contact, "company_id": 1,
-                      "active": True, "user_id": user_id, "job_title": None, "mobile_phone": None}
-            if self.version == 16:
-                values["address_home_id"] = home
-            self.add("hr.employee", employee_id, values)
-
-    def _api_keys(self, name, created_at):
-        # Odoo stores a key's hash with these fields; the keys themselves are EmulatedApiKey rows.
-        for record_id, uid in enumerate(LOGINS, start=1):
-            self.add("res.users.apikeys", record_id, {
-                "name": name, "user_id": uid, "scope": None, "create_date": created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            })
 
 
 # --- test helpers --------------------------------------------------------------------------------
@@ -268,28 +102,49 @@ def emulated_user_groups_set(
         if v["model"] == "res.groups"
     }
     user = _record(database, "res.users", uid)
-    groups = list(user.values["groups_id"])
+    field = groups_field(database.version)  # groups_id, group_ids in 19 (v19/07)
+    groups = list(user.values[field])
     for xmlid in add:
         if by_xmlid[xmlid] not in groups:
             groups.append(by_xmlid[xmlid])
     for xmlid in remove:
         if by_xmlid[xmlid] in groups:
             groups.remove(by_xmlid[xmlid])
-    user.values = {**user.values, "groups_id": groups}
+    user.values = {**user.values, field: groups}
     user.save(update_fields=["values"])
     return groups
+
+
+LOCK_DATE_FIELDS = {
+    # 18 replaced the period lock by a lock per journal type and an irreversible hard lock (v18/11, v18/11-as-17).
+    16: ("fiscalyear_lock_date", "period_lock_date", "tax_lock_date"),
+    17: ("fiscalyear_lock_date", "period_lock_date", "tax_lock_date"),
+    18: ("fiscalyear_lock_date", "tax_lock_date", "sale_lock_date", "purchase_lock_date", "hard_lock_date"),
+    19: ("fiscalyear_lock_date", "tax_lock_date", "sale_lock_date", "purchase_lock_date", "hard_lock_date"),
+}
 
 
 @transaction.atomic
 def emulated_company_lock_date_set(
     *, database: EmulatedDatabase, company_id: int, fiscalyear_lock_date: datetime.date | None = None,
-    period_lock_date: datetime.date | None = None,
+    period_lock_date: datetime.date | None = None, **other_lock_dates: datetime.date | None,
 ) -> None:
+    """Sets the company's lock dates given (fiscalyear and, up to 17, period: cleared when None); which exist depends
+    on the version (LOCK_DATE_FIELDS).
+
+    16 and 17: fiscalyear_lock_date, period_lock_date, tax_lock_date; from 18: fiscalyear_lock_date,
+    tax_lock_date, sale_lock_date, purchase_lock_date, hard_lock_date.
+    """
+    dates = {"fiscalyear_lock_date": fiscalyear_lock_date, **other_lock_dates}
+    if period_lock_date is not None or database.version < 18:
+        dates["period_lock_date"] = period_lock_date
+    fields = LOCK_DATE_FIELDS[database.version]
+    unknown = sorted(set(dates) - set(fields))
+    if unknown:
+        raise ValueError(f"Odoo {database.version} has no {', '.join(unknown)} on res.company")
     company = _record(database, "res.company", company_id)
     company.values = {
-        **company.values,
-        "fiscalyear_lock_date": fiscalyear_lock_date.isoformat() if fiscalyear_lock_date else None,
-        "period_lock_date": period_lock_date.isoformat() if period_lock_date else None,
+        **company.values, **{field: date.isoformat() if date else None for field, date in dates.items()},
     }
     company.save(update_fields=["values"])
 
@@ -361,6 +216,7 @@ class RpcResponse:
     sleep_seconds: float = 0
     # The answer never arrives whole: "connection_reset" or "read_timeout" (see sandbox.transport).
     broken: str = ""
+    headers: tuple[tuple[str, str], ...] = ()  # more response headers, e.g. a redirect's Location
 
 
 class OdooServer:
@@ -419,10 +275,10 @@ def rpc_handle(body: bytes, *, pinned_database: str | None = None) -> RpcRespons
     model = args[3] if service == "object" and len(args) > 4 else ""
     model_method = args[4] if service == "object" and len(args) > 4 else method
     fault = _fault_take(db_name, service, model, model_method) if isinstance(db_name, str) else None
-    if fault and fault.kind not in (FaultKind.AFTER_COMMIT_ERROR, FaultKind.DELAY) and not fault.after_commit:
-        return _fault_response(fault, request_id)
-
     server = OdooServer(pinned_database)
+    if fault and fault.kind not in (FaultKind.AFTER_COMMIT_ERROR, FaultKind.DELAY) and not fault.after_commit:
+        return _fault_response(fault, request_id, version=_error_version(server, db_name))
+
     try:
         with transaction.atomic():
             database = server.database(db_name) if service == "object" and isinstance(db_name, str) else None
@@ -435,13 +291,13 @@ def rpc_handle(body: bytes, *, pinned_database: str | None = None) -> RpcRespons
                 env.flush()
     except errors.OdooServerError as exc:
         _keep_used_ids(getattr(exc, "env", None))
-        payload = {"jsonrpc": "2.0", "id": request_id, "error": error_payload(exc)}
-        return RpcResponse(200, "application/json", _json(payload))
+        error = error_payload(exc, version=_error_version(server, db_name))
+        return RpcResponse(200, "application/json", _json({"jsonrpc": "2.0", "id": request_id, "error": error}))
     except (IndexError, KeyError, TypeError, ValueError) as exc:
         logger.warning("sandbox odoo: malformed call %s.%s: %s", service, method, type(exc).__name__)
         wrapped = errors.TypeError_(str(exc)) if isinstance(exc, TypeError) else errors.ValueError_(str(exc))
-        payload = {"jsonrpc": "2.0", "id": request_id, "error": error_payload(wrapped)}
-        return RpcResponse(200, "application/json", _json(payload))
+        error = error_payload(wrapped, version=_error_version(server, db_name))
+        return RpcResponse(200, "application/json", _json({"jsonrpc": "2.0", "id": request_id, "error": error}))
 
     payload = {"jsonrpc": "2.0", "id": request_id}
     if result is not None:
@@ -449,10 +305,16 @@ def rpc_handle(body: bytes, *, pinned_database: str | None = None) -> RpcRespons
     if fault and fault.kind == FaultKind.DELAY:  # slow, but the answer comes (the sleep holds no lock)
         return RpcResponse(200, "application/json", _json(payload), sleep_seconds=fault.seconds)
     if fault and fault.after_commit:  # the work is done and committed, the answer is lost
-        return _fault_response(fault, request_id)
+        return _fault_response(fault, request_id, version=_error_version(server, db_name))
     if fault:  # after_commit_error: the work is done and committed, the answer is lost
         return RpcResponse(504, "text/html", b"<html><body><h1>504 Gateway Time-out</h1></body></html>")
     return RpcResponse(200, "application/json", _json(payload))
+
+
+def _error_version(server, db_name) -> int:
+    """The version whose error shape answers: the called database's, else the one `common.version` announces."""
+    database = server.database(db_name) if isinstance(db_name, str) else None
+    return database.version if database is not None else server.version()
 
 
 def _keep_used_ids(env):
@@ -468,14 +330,14 @@ def _keep_used_ids(env):
         database.save(update_fields=["sequences"])
 
 
-def _fault_response(fault: EmulatedFault, request_id=None) -> RpcResponse:
+def _fault_response(fault: EmulatedFault, request_id=None, *, version: int = 17) -> RpcResponse:
     if fault.kind == FaultKind.CONNECTION_RESET:
         return RpcResponse(200, "application/json", b'{"jsonrpc": "2.0", "id": 1, "resu', broken="connection_reset")
     if fault.kind == FaultKind.READ_TIMEOUT:
         return RpcResponse(504, "text/html", b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
                            sleep_seconds=fault.seconds, broken="read_timeout")
     if fault.kind == FaultKind.ACCESS_DENIED:
-        payload = {"jsonrpc": "2.0", "id": request_id, "error": error_payload(errors.AccessDenied())}
+        payload = {"jsonrpc": "2.0", "id": request_id, "error": error_payload(errors.AccessDenied(), version=version)}
         return RpcResponse(200, "application/json", _json(payload))
     if fault.kind == FaultKind.TIMEOUT:
         return RpcResponse(504, "text/html", b"<html><body><h1>504 Gateway Time-out</h1></body></html>",
@@ -492,18 +354,45 @@ def _fault_response(fault: EmulatedFault, request_id=None) -> RpcResponse:
 
 # --- web routes beside /jsonrpc -------------------------------------------------------------------
 # The first version answering JSON on each route: Odoo 19 serves JSON-2 and /web/version (v19-json2/01, 02).
-# Before it both answer an HTML 404 page (v16/118, v16/119, v17/118, v17/119): only a JSON answer means JSON-2.
+# Before it both answer an HTML 404 page (v16/118, v16/119, v17/118, v17/119, v18/119), except that 18 redirects
+# a JSON-2 call to its login page (v18/118): only a JSON answer means JSON-2.
 JSON_ROUTES_SINCE = {"json-2": 19, "web-version": 19}
+JSON2_REDIRECTS_TO_LOGIN = {18}
 NOT_FOUND_PAGE = (
     b'<!DOCTYPE html>\n<html>\n    <head>\n        <meta charset="utf-8"/>\n        <title>Odoo</title>\n    </head>\n'
     b'    <body>\n        <h1>404: Page not found</h1>\n    </body>\n</html>\n'
 )
+LOGIN_PAGE = (
+    b'<!DOCTYPE html>\n<html lang="en-US">\n    <head>\n        <meta charset="utf-8"/>\n        <title>Login | Odoo</title>\n'
+    b'    </head>\n    <body>\n        <form class="oe_login_form" role="form" method="post">\n'
+    b'            <input type="text" name="login" id="login"/>\n            <input type="password" name="password"/>\n'
+    b'            <button type="submit">Log in</button>\n        </form>\n    </body>\n</html>\n'
+)
 
 
-def web_route_handle(*, route: str, pinned_database: str) -> RpcResponse:
-    """Answers `route` ("json-2" or "web-version") the way the database's Odoo version does."""
+def _redirect_page(location: str) -> bytes:
+    # Werkzeug's redirect body, as v18/118 recorded it.
+    return (
+        '<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n<h1>Redirecting...</h1>\n'
+        f'<p>You should be redirected automatically to the target URL: <a href="{location}">{location}</a>. '
+        'If not, click the link.\n'
+    ).encode("utf-8")
+
+
+def web_route_handle(*, route: str, pinned_database: str, path: str = "", base_url: str = "") -> RpcResponse:
+    """Answers `route` ("json-2", "web-version" or "web-login") the way the database's Odoo version does.
+
+    `path` is the Odoo path of the request (e.g. "/json/2/res.users/context_get"), `base_url` the emulated
+    server's root (e.g. "/sandbox/odoo/db18"), which a redirect's Location starts with.
+    """
     version = OdooServer(pinned_database).version()
+    if route == "web-login":
+        return RpcResponse(200, "text/html; charset=utf-8", LOGIN_PAGE)
+    if route == "json-2" and version in JSON2_REDIRECTS_TO_LOGIN:
+        # 18 has no JSON-2: a bearer call is a web request without session, sent to the login page (v18/118).
+        location = f"{base_url}/web/login?redirect={quote(path + '?', safe='')}"
+        return RpcResponse(303, "text/html; charset=utf-8", _redirect_page(location), headers=(("Location", location),))
     if version < JSON_ROUTES_SINCE[route]:
         return RpcResponse(404, "text/html;charset=utf-8", NOT_FOUND_PAGE)
-    # Only 16 and 17 are emulated; a newer version must bring its JSON answers here rather than a 404.
+    # Odoo 19's JSON answers on these routes are served by the JSON-2 emulation, not by this module.
     raise NotImplementedError(f"Odoo {version} answers {route} with JSON, which the emulator does not serve yet")

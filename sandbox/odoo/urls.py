@@ -12,4 +12,6 @@ urlpatterns = [
     # Where a client probes for JSON-2 (README "Telling JSON-2 servers apart").
     path("<str:database>/json/2/<str:model>/<str:method>", views.web_route, {"route": "json-2"}, name="json2"),
     path("<str:database>/web/version", views.web_route, {"route": "web-version"}, name="web-version"),
+    # Where Odoo 18 sends a JSON-2 call (v18/118: 303 to /web/login).
+    path("<str:database>/web/login", views.web_route, {"route": "web-login"}, name="web-login"),
 ]

@@ -27,6 +27,11 @@ def jsonrpc(request, database: str | None = None):
 
 @csrf_exempt
 def web_route(request, database: str, route: str, **json2_target):
-    """/json/2/<model>/<method> and /web/version; the versions emulated answer neither, whatever the target."""
-    answer = web_route_handle(route=route, pinned_database=database)
-    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+    """/json/2/<model>/<method>, /web/version and /web/login, answered as the database's Odoo version does."""
+    base_url = request.path[: request.path.index(f"/{database}/") + len(database) + 1]
+    path = request.path[len(base_url):]
+    answer = web_route_handle(route=route, pinned_database=database, path=path, base_url=base_url)
+    response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+    for header, value in answer.headers:
+        response[header] = value
+    return response

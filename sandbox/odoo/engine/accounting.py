@@ -1,4 +1,4 @@
-"""account.move as Odoo 16/17 behave: totals, names, creating, writing, posting, cancelling, reconciling."""
+"""account.move as Odoo 16 to 19 behave: totals, names, creating, writing, posting, cancelling, reconciling."""
 import calendar
 import datetime
 from decimal import Decimal
@@ -117,18 +117,31 @@ def check_move_access(env: Env, model: str, operation: str):
     verb = {"read": "access", "create": "create", "write": "modify", "unlink": "delete"}[operation]
     raise errors.AccessError(
         f"You are not allowed to {verb} '{label}' ({model}) records.\n\n"
-        "This operation is allowed for the following groups:\n\t- Invoicing/Billing\n\n"
+        f"This operation is allowed for the following groups:\n\t- {BILLING_LABELS[env.version]}\n\n"
         "Contact your administrator to request access if necessary."
     )
 
 
+# The name of account.group_account_invoice in an access refusal (v17/59, v18/59, v19/59).
+BILLING_LABELS = {16: "Invoicing/Billing", 17: "Invoicing/Billing", 18: "Invoicing/Invoicing", 19: "Accounting/Invoicing"}
+
+
 # --- lock dates and names ------------------------------------------------------------------
-def _lock_date(env: Env, company_id) -> datetime.date | None:
-    company = env.get("res.company", company_id)
+def _lock_date(env: Env, move: dict) -> datetime.date | None:
+    """The last locked day for `move`: posting on or before it moves the date (v17/72, v18/72)."""
+    company = env.get("res.company", move["company_id"])
     dates = [company.get("fiscalyear_lock_date")]
-    # The period lock binds everyone but Advisers, as in Odoo.
-    if not env.has_group("account.group_account_manager"):
-        dates.append(company.get("period_lock_date"))
+    if env.version < 18:
+        # The period lock binds everyone but Advisers, as in Odoo.
+        if not env.has_group("account.group_account_manager"):
+            dates.append(company.get("period_lock_date"))
+    else:
+        # 18: a hard lock for all, a lock per journal type, and the tax lock for entries with tax lines.
+        journal = env.get("account.journal", move["journal_id"]) or {}
+        dates.append(company.get("hard_lock_date"))
+        dates.append(company.get({"sale": "sale_lock_date", "purchase": "purchase_lock_date"}.get(journal.get("type"), "")))
+        if any(line.get("display_type") == "tax" for _, line in lines_of(env, move["id"])):
+            dates.append(company.get("tax_lock_date"))
     dates = [datetime.date.fromisoformat(d) for d in dates if d]
     return max(dates) if dates else None
 
@@ -159,8 +172,15 @@ def _name_matches_date(move) -> bool:
 
 
 def _compute_draft_name(env: Env, move_id):
-    """A draft only takes a number when it is the first of its journal's period (Odoo's _compute_name)."""
+    """A draft only takes a number when it is the first of its journal's period (Odoo's _compute_name).
+
+    From 18 a draft has no name until it is posted (v18/31, v18/41), unless it was posted before.
+    """
     move = env.get("account.move", move_id)
+    if env.version >= 18:
+        if move.get("name") and move["name"] != "/" and not _name_matches_date(move):
+            env.update_record("account.move", move_id, {"name": None})
+        return
     journal = env.get("account.journal", move["journal_id"])
     date = datetime.date.fromisoformat(move["date"])
     prefix = _period_prefix(journal, date)
@@ -202,23 +222,20 @@ def move_create(env: Env, vals_list: list[dict]) -> list[int]:
 
 def _create_one(env: Env, vals: dict) -> int:
     allowed_fields = set(env.fields("account.move")) | {"invoice_line_ids", "line_ids", "invoice_payment_term_id", "fiscal_position_id", "invoice_origin", "invoice_user_id", "auto_post"}
-    env.check_fields("account.move", [k for k in vals if k not in allowed_fields or k in env.fields("account.move")])
+    env.check_fields("account.move", [k for k in vals if k not in allowed_fields or k in env.fields("account.move")], write=True)
     move_type = vals.get("move_type") or env.context.get("default_move_type") or "entry"
     company_id = env.main_company_id()
     journal_id = vals.get("journal_id") or env.context.get("default_journal_id") or _default_journal(env, move_type, company_id)
     journal = env.get("account.journal", journal_id)
     if journal is None:
-        raise errors.ValidationError(
-            "The operation cannot be completed: another model requires the record being deleted. "
-            "If possible, archive it instead.\n\nModel: Journal Entry (account.move)\n"
-            "Constraint: account_move_journal_id_fkey\n"
-        )
+        raise errors.missing_reference(env.version, model="account.move", model_label="Journal Entry",
+                                       field="journal_id", field_label="Journal")
     company_id = journal["company_id"]
     move_id = env.next_id("account.move")
     today = env.today().isoformat()
     date = vals.get("date") or (vals.get("invoice_date") if move_type in INVOICE_TYPES else None) or today
     move = {
-        "name": vals.get("name") or "/",
+        "name": vals.get("name") or ("/" if env.version < 18 else None),
         "state": "draft",
         "move_type": move_type,
         "ref": vals.get("ref") or None,
@@ -242,7 +259,7 @@ def _create_one(env: Env, vals: dict) -> int:
                 line = new_line(env, move_id, move, dict(command[2]), invoice_line=field == "invoice_line_ids")
                 new_lines.append((env.next_id("account.move.line"), line))
     # The name is known before the company check, as in Odoo's message.
-    if move["name"] == "/" and not _last_sequence(
+    if env.version < 18 and move["name"] == "/" and not _last_sequence(
         env, journal_id, _period_prefix(journal, datetime.date.fromisoformat(date)), move_id
     ):
         move["name"] = f"{_period_prefix(journal, datetime.date.fromisoformat(date))}0001"
@@ -256,7 +273,7 @@ def _create_one(env: Env, vals: dict) -> int:
 def move_write(env: Env, ids: list[int], vals: dict) -> bool:
     check_move_access(env, "account.move", "write")
     allowed = set(env.fields("account.move")) | {"invoice_line_ids", "line_ids"}
-    env.check_fields("account.move", [k for k in vals if k not in allowed or k in env.fields("account.move")])
+    env.check_fields("account.move", [k for k in vals if k not in allowed or k in env.fields("account.move")], write=True)
     for move_id in ids:
         move = env.get("account.move", move_id)
         if move is None:
@@ -338,7 +355,7 @@ def move_action_post(env: Env, ids: list[int]):
                     raise errors.UserError("The Bill/Refund date is required to validate this document.")
                 env.update_record("account.move", move_id, {"invoice_date": env.today().isoformat()})
         check_balanced(env, move_id, move, lines)
-        lock = _lock_date(env, move["company_id"])
+        lock = _lock_date(env, {**move, "id": move_id})
         if lock and datetime.date.fromisoformat(move["date"]) <= lock:
             new_date = _accounting_date(env, move, lock).isoformat()
             env.update_record("account.move", move_id, {"date": new_date})
@@ -357,7 +374,7 @@ def move_button_draft(env: Env, ids: list[int]):
             raise errors.MissingError("Record does not exist or has been deleted.")
         if move["state"] not in ("posted", "cancel"):
             raise errors.UserError("Only posted/cancelled journal entries can be reset to draft.")
-        lock = _lock_date(env, move["company_id"])
+        lock = _lock_date(env, {**move, "id": move_id})
         if lock and datetime.date.fromisoformat(move["date"]) <= lock:
             raise errors.UserError(
                 f"You cannot add/modify entries prior to and inclusive of the lock date {lock.strftime('%m/%d/%Y')}."
@@ -408,17 +425,19 @@ def move_unlink(env: Env, ids: list[int]) -> bool:
     return True
 
 
-def move_message_post(env: Env, ids: list[int], body="", attachment_ids=None, **kwargs) -> int:
+def move_message_post(env: Env, ids: list[int], body="", attachment_ids=None, **kwargs) -> int | list[int]:
     if len(ids) != 1:
         raise errors.ValueError_(f"Expected singleton: account.move({', '.join(map(str, ids))},)")
     move = env.get("account.move", ids[0])
     if move is None:
         raise errors.MissingError("Record does not exist or has been deleted.")
-    return env.create_record("mail.message", {
+    message_id = env.create_record("mail.message", {
         "body": body or "", "model": "account.move", "res_id": ids[0],
         "attachment_ids": list(attachment_ids or []), "message_type": kwargs.get("message_type") or "comment",
         "author_id": env.user.get("partner_id"), "subtype_id": 1,
     })
+    # 19 answers with the ids of the messages posted (v19/51: [121]).
+    return [message_id] if env.version >= 19 else message_id
 
 
 # --- reconciliation ------------------------------------------------------------------------

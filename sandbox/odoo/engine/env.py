@@ -3,10 +3,10 @@ import datetime
 from decimal import Decimal
 
 from sandbox.odoo.engine import errors
-from sandbox.odoo.engine.schema import COMPANY_RULED, DEFAULT_ORDER, fields_of
+from sandbox.odoo.engine.schema import COMPANY_RULED, DEFAULT_ORDER, fields_of, groups_field, record_companies
 from sandbox.odoo.models import EmulatedRecord
 
-__all__ = ["Env", "to_decimal", "GROUP_IMPLIES"]
+__all__ = ["Env", "to_decimal", "GROUP_IMPLIES", "group_implies"]
 
 # The record that holds a record, indexed so children load without a full scan.
 PARENT_FIELD = {"account.move.line": "move_id", "ir.attachment": "res_id", "mail.message": "res_id"}
@@ -20,6 +20,17 @@ GROUP_IMPLIES = {
     "account.group_account_invoice": ["base.group_user"],
     "hr.group_hr_manager": ["hr.group_hr_user"],
 }
+GROUP_IMPLIES_19 = {
+    **GROUP_IMPLIES,
+    # v19/23: Settings ("Role / Administrator") implies Contact Creation.
+    "base.group_system": ["base.group_erp_manager", "base.group_user", "base.group_partner_manager"],
+    # v19/83: the administrator (Accounting/Administrator) sees accounts without code, i.e. holds no Read-only.
+    "account.group_account_manager": ["account.group_account_invoice"],
+}
+
+
+def group_implies(version: int) -> dict:
+    return GROUP_IMPLIES_19 if version >= 19 else GROUP_IMPLIES
 
 
 def to_decimal(value) -> Decimal:
@@ -61,11 +72,23 @@ class Env:
             self._fields_cache[model] = fields_of(model, self.version)
         return self._fields_cache[model]
 
-    def check_fields(self, model: str, names):
+    def check_fields(self, model: str, names, *, write: bool = False):
+        """Unknown field names are a ValueError; 19 words it "on 'model'" when reading, "in 'model'" when writing."""
         known = self.fields(model)
         for name in names:
             if name != "id" and name != "display_name" and name not in known:
-                raise errors.ValueError_(f"Invalid field {name!r} on model {model!r}")
+                if self.version < 19:
+                    raise errors.ValueError_(f"Invalid field {name!r} on model {model!r}")
+                raise errors.ValueError_(f"Invalid field {name!r} {'in' if write else 'on'} {model!r}")
+
+    def check_leaf(self, model: str, leaf):
+        name = str(leaf[0]).split(".")[0]
+        if self.version < 18 or name == "id" or name in self.fields(model):
+            self.check_fields(model, [name])
+            return
+        # v18/13-as-17, v19/13-as-17: the domain names the field with its model and the whole leaf.
+        word = "condition" if self.version >= 19 else "leaf"
+        raise errors.ValueError_(f"Invalid field {model}.{name} in {word} {tuple(leaf)!r}")
 
     # --- storage ---------------------------------------------------------------------------
     def _store(self, model: str) -> dict:
@@ -168,24 +191,31 @@ class Env:
     def user(self) -> dict:
         return self.get("res.users", self.uid) or {}
 
-    def group_xmlids(self) -> set[str]:
+    def group_xmlids(self, uid: int | None = None) -> set[str]:
+        """The xml ids of the groups of user `uid` (default: the caller), implied groups included."""
+        if uid is not None and uid != self.uid:
+            return self._group_xmlids_of(self.get("res.users", uid) or {})
         if self._user_groups is None:
-            by_id = {
-                vals["res_id"]: f"{vals['module']}.{vals['name']}"
-                for vals in self.all("ir.model.data").values() if vals["model"] == "res.groups"
-            }
-            xmlids = {by_id[g] for g in self.user.get("groups_id", []) if g in by_id}
-            pending = list(xmlids)
-            while pending:
-                for implied in GROUP_IMPLIES.get(pending.pop(), []):
-                    if implied not in xmlids:
-                        xmlids.add(implied)
-                        pending.append(implied)
-            self._user_groups = xmlids
+            self._user_groups = self._group_xmlids_of(self.user)
         return self._user_groups
 
-    def has_group(self, xmlid: str) -> bool:
-        return xmlid in self.group_xmlids()
+    def _group_xmlids_of(self, user: dict) -> set[str]:
+        by_id = {
+            vals["res_id"]: f"{vals['module']}.{vals['name']}"
+            for vals in self.all("ir.model.data").values() if vals["model"] == "res.groups"
+        }
+        xmlids = {by_id[g] for g in user.get(groups_field(self.version), []) if g in by_id}
+        implies = group_implies(self.version)
+        pending = list(xmlids)
+        while pending:
+            for implied in implies.get(pending.pop(), []):
+                if implied not in xmlids:
+                    xmlids.add(implied)
+                    pending.append(implied)
+        return xmlids
+
+    def has_group(self, xmlid: str, uid: int | None = None) -> bool:
+        return xmlid in self.group_xmlids(uid)
 
     def allowed_company_ids(self) -> list[int]:
         user = self.user
@@ -203,8 +233,8 @@ class Env:
         if model == "res.company":
             return values is not None and self._company_visible(values)
         if model in COMPANY_RULED:
-            company = values.get("company_id")
-            return not company or company in self.allowed_company_ids()
+            companies = record_companies(model, values)
+            return not companies or any(company in self.allowed_company_ids() for company in companies)
         return True
 
     def _company_visible(self, values) -> bool:
@@ -239,6 +269,9 @@ class Env:
             return namer(self, record_id)
         values = self.get(model, record_id) or {}
         if model == "account.account":
+            # 19 shows the code only to users with Read-only accounting rights (v19/42 vs v19/83).
+            if self.version >= 19 and not self.has_group("account.group_account_readonly"):
+                return values.get("name") or ""
             return f"{values.get('code')} {values.get('name')}"
         if "name" in values:
             return values.get("name") or ""
@@ -305,7 +338,7 @@ class Env:
         )
         for leaf in domain:
             if isinstance(leaf, (list, tuple)) and len(leaf) == 3:
-                self.check_fields(model, [str(leaf[0]).split(".")[0]])
+                self.check_leaf(model, leaf)
         matched = []
         for record_id, values in candidates:
             if not self.visible(model, values):

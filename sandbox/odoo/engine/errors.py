@@ -13,6 +13,7 @@ __all__ = [
     "AttributeError_",
     "ValueError_",
     "error_payload",
+    "missing_reference",
 ]
 
 
@@ -74,11 +75,14 @@ class ValueError_(OdooServerError):
     traceback_name = "ValueError"
 
 
-def error_payload(exc: OdooServerError) -> dict:
-    """`data` of an Odoo JSON-RPC error: the recordings' five keys, tracebacks cut like theirs."""
+def error_payload(exc: OdooServerError, *, version: int = 17) -> dict:
+    """The `error` of an Odoo JSON-RPC answer: `data` with the recordings' five keys, tracebacks cut like theirs.
+
+    `code` is 200 up to Odoo 18 and 0 from 19 (v19/04, v19/05).
+    """
     label = exc.traceback_name or exc.name
     return {
-        "code": 200,
+        "code": 0 if version >= 19 else 200,
         "message": "Odoo Server Error",
         "data": {
             "name": exc.name,
@@ -88,3 +92,24 @@ def error_payload(exc: OdooServerError) -> dict:
             "context": {},
         },
     }
+
+
+def missing_reference(version: int, *, model: str, model_label: str, field: str, field_label: str) -> ValidationError:
+    """A record pointing at an id that does not exist: PostgreSQL's foreign key, worded as Odoo words it.
+
+    Up to 18 the text misleadingly speaks of a record being deleted (v17/55, v18/55); 19 words it anew (v19/55).
+    """
+    if version >= 19:
+        return ValidationError(
+            "The operation cannot be completed: Another model is using the record you are trying to delete.\n\n"
+            f"The troublemaker is: '{model_label}' ({model})\n"
+            f"Thanks to the following constraint: '{field_label}' ({field})\n"
+            "How about archiving the record instead?"
+        )
+    table = model.replace(".", "_")
+    constraint = f"{table}_{field}_fkey" if field != "tax_ids" else f"{table}_account_tax_rel_account_tax_id_fkey"
+    return ValidationError(
+        "The operation cannot be completed: another model requires the record being deleted. "
+        f"If possible, archive it instead.\n\nModel: {model_label} ({model})\n"
+        f"Constraint: {constraint}\n"
+    )

@@ -1,8 +1,9 @@
-"""account.move.line as Odoo 16/17 compute it: amounts, taxes, and the tax, payables and balancing lines Odoo adds."""
+"""account.move.line as Odoo 16 to 19 compute it: amounts, taxes, and the tax, payables and balancing lines Odoo adds."""
 from decimal import ROUND_HALF_UP, Decimal
 
 from sandbox.odoo.engine import errors
 from sandbox.odoo.engine.env import Env, to_decimal
+from sandbox.odoo.engine.schema import record_companies
 
 __all__ = [
     "INBOUND",
@@ -47,10 +48,15 @@ def move_display_name(env: Env, move_id) -> str:
             "entry": "Entry", "in_invoice": "Bill", "in_refund": "Refund", "out_invoice": "Invoice",
             "out_refund": "Credit Note",
         }.get(move.get("move_type"), "Entry")
-        name = f"Draft {kind} (* {move_id})"
+        name = _draft_label(env, move_id, kind)
     if move.get("ref"):
         name = f"{name} ({move['ref']})"
     return name
+
+
+def _draft_label(env, move_id, kind) -> str:
+    # 18 drops the id: "Draft Entry (PLEO-unbalanced)" (v18/54), "Draft Entry (* 10) (...)" in 17.
+    return f"Draft {kind}" if env.version >= 18 else f"Draft {kind} (* {move_id})"
 
 
 def company_currency_id(env, company_id) -> int:
@@ -77,7 +83,7 @@ def m2m_ids(value) -> list[int]:
 
 # --- line preparation ----------------------------------------------------------------------
 def _check_line_fields(env, vals):
-    env.check_fields("account.move.line", [k for k in vals if k not in ("product_id", "discount", "date_maturity", "sequence", "tax_tag_ids")])
+    env.check_fields("account.move.line", [k for k in vals if k not in ("product_id", "discount", "date_maturity", "sequence", "tax_tag_ids")], write=True)
 
 
 def new_line(env: Env, move_id: int, move: dict, vals: dict, *, invoice_line: bool) -> dict:
@@ -163,10 +169,20 @@ def _distribution(value):
 
 # --- the lines Odoo adds: taxes, payables, balancing ---------------------------------------
 def _tax_lines_wanted(env: Env, move_id: int, move: dict, lines: list[tuple[int, dict]]) -> dict:
-    """Per (repartition line, account, partner): the tax amount Odoo books, rounded per line."""
+    """Per (repartition line, account, partner): the tax amount Odoo books.
+
+    The company's tax_calculation_rounding_method decides: "round_per_line" rounds each line's tax, then sums
+    (16-18, v17/93: three lines of 2.75 at 21% give 1.74); "round_globally" sums unrounded and rounds once
+    (19 for a new Dutch company, v19/80, v19/93: 1.73), moving the cent a tax-included price loses onto the
+    untaxed amount (v19/91: three lines of 3.33 incl. give 8.26 + 1.73).
+    """
     wanted: dict[tuple, dict] = {}
     is_invoice = move["move_type"] in INVOICE_TYPES
     company_currency = company_currency_id(env, move["company_id"])
+    company = env.get("res.company", move["company_id"]) or {}
+    globally = company.get("tax_calculation_rounding_method") == "round_globally"
+    keep = (lambda amount: amount) if globally else rnd
+    included_lines = []  # (line_id, line, gross, unrounded tax) of invoice lines whose price includes the tax
     for line_id, line in lines:
         if line.get("display_type") != "product" or not line.get("tax_ids"):
             continue
@@ -179,27 +195,24 @@ def _tax_lines_wanted(env: Env, move_id: int, move: dict, lines: list[tuple[int,
         for tax_id in line["tax_ids"]:
             tax = env.get("account.tax", tax_id)
             if tax is None:
-                raise errors.ValidationError(
-                    "The operation cannot be completed: another model requires the record being deleted. "
-                    "If possible, archive it instead.\n\nModel: Journal Item (account.move.line)\n"
-                    "Constraint: account_move_line_account_tax_rel_account_tax_id_fkey\n"
-                )
+                raise errors.missing_reference(env.version, model="account.move.line", model_label="Journal Item",
+                                               field="tax_ids", field_label="Taxes")
             rate = to_decimal(tax["amount"]) / 100
             if tax.get("amount_type") == "fixed":
                 tax_amount = rnd(to_decimal(tax["amount"]) * to_decimal(line.get("quantity") or 1))
             elif tax.get("price_include"):
-                tax_amount = rnd(base - base / (1 + rate))
+                raw = base - base / (1 + rate)
+                tax_amount = keep(raw)
                 if invoice_line:
                     # An included price is split: the product line keeps the net amount.
-                    env.update_record("account.move.line", line_id, _amounts_in(
-                        env, line["currency_id"], base - tax_amount, company_currency))
+                    included_lines.append((line_id, line, base, raw))
             else:
-                tax_amount = rnd(base * rate)
+                tax_amount = keep(base * rate)
             for rep_id in tax.get("invoice_repartition_line_ids") or []:
                 rep = env.get("account.tax.repartition.line", rep_id)
                 if rep is None or rep.get("repartition_type") != "tax":
                     continue
-                amount = rnd(tax_amount * to_decimal(rep["factor_percent"]) / 100)
+                amount = keep(tax_amount * to_decimal(rep["factor_percent"]) / 100)
                 partner = line.get("partner_id")
                 key = (rep_id, rep.get("account_id"), partner, line["currency_id"])
                 entry = wanted.setdefault(key, {
@@ -207,7 +220,24 @@ def _tax_lines_wanted(env: Env, move_id: int, move: dict, lines: list[tuple[int,
                 })
                 entry["amount"] += amount
                 entry["base"] += base
+    for entry in wanted.values():
+        entry["amount"] = rnd(entry["amount"])
+    _split_included_prices(env, move, included_lines, globally, company_currency)
     return wanted
+
+
+def _split_included_prices(env, move, included_lines, globally, company_currency):
+    nets = [(line_id, line, rnd(gross - rnd(raw)) if not globally else rnd(gross - raw))
+            for line_id, line, gross, raw in included_lines]
+    if globally and nets:
+        # The lines together keep the gross total less the tax rounded once; the last line takes the cent.
+        gross_total = sum((gross for _, _, gross, _ in included_lines), Decimal(0))
+        tax_total = rnd(sum((raw for _, _, _, raw in included_lines), Decimal(0)))
+        delta = gross_total - tax_total - sum((net for _, _, net in nets), Decimal(0))
+        line_id, line, net = nets[-1]
+        nets[-1] = (line_id, line, net + delta)
+    for line_id, line, net in nets:
+        env.update_record("account.move.line", line_id, _amounts_in(env, line["currency_id"], net, company_currency))
 
 
 def _sync_tax_lines(env: Env, move_id: int, move: dict):
@@ -256,7 +286,9 @@ def _sync_payment_term(env: Env, move_id: int, move: dict):
     if move["move_type"] in ("out_invoice", "out_refund", "out_receipt"):
         account_id = company.get("property_account_receivable_id") or account_id
     values = {
-        "move_id": move_id, "name": "", "account_id": account_id, "partner_id": move.get("partner_id"),
+        # The payables line has an empty name up to 17, none from 18 (v18/42).
+        "move_id": move_id, "name": "" if env.version < 18 else None, "account_id": account_id,
+        "partner_id": move.get("partner_id"),
         "currency_id": move.get("currency_id"), "tax_ids": [], "tax_line_id": None,
         "tax_repartition_line_id": None, "analytic_distribution": None, "display_type": "payment_term",
         "company_id": move["company_id"], "journal_id": move["journal_id"], "quantity": 1.0, "price_unit": 0.0,
@@ -313,6 +345,8 @@ def check_balanced(env: Env, move_id, move, lines):
     credit = sum((to_decimal(line["credit"]) for _, line in lines), Decimal(0))
     if rnd(debit) == rnd(credit):
         return
+    if env.version >= 19:  # v19/54
+        raise errors.UserError("The entry is not balanced.")
     journal = env.get("account.journal", move["journal_id"])
     raise errors.UserError(
         "An error has occurred.\n\n"
@@ -328,30 +362,37 @@ def check_accounts(env: Env, move_id, move, new_lines):
     for _, line in new_lines:
         account = env.get("account.account", line.get("account_id")) if line.get("account_id") else None
         if line.get("account_id") and account is None:
-            raise errors.ValidationError(
-                "The operation cannot be completed: another model requires the record being deleted. "
-                "If possible, archive it instead.\n\nModel: Journal Item (account.move.line)\n"
-                "Constraint: account_move_line_account_id_fkey\n"
-            )
+            raise errors.missing_reference(env.version, model="account.move.line", model_label="Journal Item",
+                                           field="account_id", field_label="Account")
     problems = []
     for line_id, line in new_lines:
         account = env.get("account.account", line.get("account_id")) if line.get("account_id") else None
-        if account and account.get("company_id") != move["company_id"]:
-            label = " ".join(p for p in (move.get("name") if move.get("name") != "/" else None, line.get("name")) if p)
-            problems.append(
-                f"- '{label}' belongs to company '{env.display_name('res.company', move['company_id'])}' and "
-                f"'Account' (account_id: '{account['code']} {account['name']}') belongs to another company."
-            )
+        if account and move["company_id"] not in record_companies("account.account", account):
+            problems.append(_company_problem(env, move, line, account))
     if problems:
+        if env.version >= 19:  # v19/58
+            raise errors.UserError("Uh-oh! You\u2019ve got some company inconsistencies here:\n" + "\n".join(problems)
+                                   + "\nTo avoid a mess, no company crossover is allowed!")
         raise errors.UserError("Incompatible companies on records:\n" + "\n".join(problems))
     for _, line in new_lines:
         if not line.get("account_id") and line.get("display_type") == "product":
             raise errors.UserError("Missing required account on accountable line.")
         account = env.get("account.account", line.get("account_id")) if line.get("account_id") else None
-        if account and account.get("deprecated"):
+        if account and (account.get("deprecated") or account.get("active") is False):
             raise errors.UserError(
                 f"The account {account['code']} {account['name']} is deprecated."
             )
+
+
+def _company_problem(env, move, line, account) -> str:
+    label = " ".join(p for p in (move.get("name") if move.get("name") != "/" else None, line.get("name")) if p)
+    company = env.display_name("res.company", move["company_id"])
+    if env.version < 18:  # v17/58: quotes, and the account with its code
+        return (f"- '{label}' belongs to company '{company}' and "
+                f"'Account' (account_id: '{account['code']} {account['name']}') belongs to another company.")
+    link = "while" if env.version >= 19 else "and"  # v18/58, v19/58: the account by its name only
+    return (f"- \u201c{label}\u201d belongs to company \u201c{company}\u201d {link} \u201cAccount\u201d "
+            f"(account_id: '{account['name']}') belongs to another company.")
 
 
 # --- line commands of a write --------------------------------------------------------------
@@ -419,7 +460,10 @@ def apply_line_command(env: Env, move_id, move, command, invoice_line) -> bool:
         if "account_id" in vals:
             check_accounts(env, move_id, move, [(line_id, env.get("account.move.line", line_id))])
         base_after = bool(env.get("account.move.line", line_id).get("tax_ids"))
-        touches_base = base_before or base_after
+        # 19 recomputes an entry's tax lines when any of its product lines changes, taxed or not: a tax line
+        # written to 1.74 with the wallet line goes back to 1.73 and the cent to a balancing line (v19/84, 85).
+        touches_base = base_before or base_after or (
+            env.version >= 19 and line.get("display_type") == "product" and move["move_type"] not in INVOICE_TYPES)
         # Odoo's _sync_tax_lines tracks an invoice's base lines by price, quantity and grouping fields only: a
         # company amount written on a bill line leaves the tax lines as they are (v17/103, 104).
         tracked = _INVOICE_BASE_FIELDS if move["move_type"] in INVOICE_TYPES else _ENTRY_BASE_FIELDS

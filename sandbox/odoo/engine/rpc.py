@@ -1,11 +1,9 @@
 """JSON-RPC services (`common`, `db`, `object`) and the ORM methods reachable through execute_kw."""
-import base64
-import binascii
 import inspect
-import re
 
 from sandbox.odoo.engine import accounting, errors
 from sandbox.odoo.engine.env import Env, to_decimal
+from sandbox.odoo.engine.hooks import BEFORE_CREATE_HOOKS, CREATE_HOOKS, WRITE_HOOKS
 from sandbox.odoo.engine.journal_items import m2m_ids
 from sandbox.odoo.engine.schema import MODELS
 
@@ -16,6 +14,10 @@ SERVER_VERSIONS = {
          "server_serie": "16.0", "protocol_version": 1},
     17: {"server_version": "17.0-20240709", "server_version_info": [17, 0, 0, "final", 0, ""],
          "server_serie": "17.0", "protocol_version": 1},
+    18: {"server_version": "18.0-20250421", "server_version_info": [18, 0, 0, "final", 0, ""],
+         "server_serie": "18.0", "protocol_version": 1},
+    19: {"server_version": "19.0-20251227", "server_version_info": [19, 0, 0, "final", 0, ""],
+         "server_serie": "19.0", "protocol_version": 1},
 }
 
 ACCOUNT_TYPES = [
@@ -27,6 +29,8 @@ ACCOUNT_TYPES = [
     ["income_other", "Other Income"], ["expense", "Expenses"], ["expense_depreciation", "Depreciation"],
     ["expense_direct_cost", "Cost of Revenue"], ["off_balance", "Off-Balance Sheet"],
 ]
+# 19 adds "Other Expenses" after "Expenses" (v19/15).
+ACCOUNT_TYPES_19 = ACCOUNT_TYPES[:15] + [["expense_other", "Other Expenses"]] + ACCOUNT_TYPES[15:]
 SELECTIONS = {
     ("account.account", "account_type"): ("Type", ACCOUNT_TYPES),
     ("account.move", "state"): ("Status", [["draft", "Draft"], ["posted", "Posted"], ["cancel", "Cancelled"]]),
@@ -43,14 +47,28 @@ SELECTIONS = {
         ["division", "Percentage of Price Tax Included"]]),
     ("account.journal", "type"): ("Type", [
         ["sale", "Sales"], ["purchase", "Purchase"], ["cash", "Cash"], ["bank", "Bank"], ["general", "Miscellaneous"]]),
+    ("account.tax", "price_include_override"): ("Included in Price", [
+        ["tax_included", "Tax Included"], ["tax_excluded", "Tax Excluded"]]),
 }
+# Private methods that exist on a model: Odoo 18 refuses those with an AccessError, others are unknown (v18/62b, 62).
+PRIVATE_METHODS = {
+    ("account.move", "_check_balanced"), ("account.move", "_post"), ("account.move", "_compute_name"),
+    ("account.move", "_reverse_moves"), ("account.move.line", "_check_constrains_account_id_journal_id"),
+    ("res.users", "_check_credentials"), ("res.partner", "_check_vat"),
+}
+# Odoo's class names up to 18, which a TypeError names (v17/08: "Users.has_group()"); 19 names every model's
+# class after its full name (v19/09-as-17: "ResUsers.has_group()").
+CLASS_NAMES = {"res.users": "Users", "res.partner": "Partner", "res.company": "Company", "res.groups": "Groups",
+               "res.currency": "Currency", "res.country": "Country", "ir.attachment": "IrAttachment"}
+# The group a right needs, as the refusal names it per version (v17/27, v18/27, v19/27; v17/59, v18/59, v19/59).
+ADVISER_LABELS = {16: "Invoicing/Billing Administrator", 17: "Invoicing/Billing Administrator",
+                  18: "Invoicing/Administrator", 19: "Accounting/Administrator"}
 KIND_TYPES = {
     "char": "char", "text": "text", "bool": "boolean", "int": "integer", "float": "float", "money": "monetary",
     "date": "date", "datetime": "datetime", "selection": "selection", "json": "json", "m2o": "many2one",
     "o2m": "one2many", "m2m": "many2many",
 }
 CONTACT_CREATION = "base.group_partner_manager"
-NL_WEIGHTS = [9, 8, 7, 6, 5, 4, 3, 2]
 
 
 # --- services -------------------------------------------------------------------------------
@@ -109,31 +127,49 @@ def _database(server, name):
 # --- execute_kw ---------------------------------------------------------------------------------
 def execute(env: Env, model: str, method: str, args: list, kwargs: dict):
     if method.startswith("_"):
-        raise errors.AccessError(f"Private methods (such as {method}) cannot be called remotely.")
+        _refuse_private(env, model, method)
     if model not in MODELS:
         raise errors.UserError(f"Object {model} doesn't exist")
-    handler = _find_handler(model, method)
+    handler = _find_handler(env, model, method)
     if handler is None:
+        if env.version >= 18:  # v18/61
+            raise errors.AttributeError_(f"The method '{model}.{method}' does not exist")
         raise errors.AttributeError_(f"The method '{method}' does not exist on the model '{model}'")
     try:
         bound = inspect.signature(handler).bind(env, model, *args, **kwargs)
     except TypeError as exc:
-        owner = "".join(part.capitalize() for part in model.split(".")[1:]) or model
-        if model == "res.users":
-            owner = "Users"
-        message = str(exc).replace("missing a required argument", "missing 1 required positional argument")
-        if "too many positional arguments" in message:
-            expected = sum(
-                1 for p in inspect.signature(handler).parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-            ) - 1
-            message = f"{owner}.{method}() takes {expected} positional arguments but {len(args) + 1} were given"
-        raise errors.TypeError_(message) from None
+        raise errors.TypeError_(_call_shape_message(env, model, method, handler, args, str(exc))) from None
     return handler(*bound.args, **bound.kwargs)
 
 
-def _find_handler(model, method):
-    specific = HANDLERS.get((model, method))
+def _refuse_private(env, model, method):
+    if env.version < 18:
+        raise errors.AccessError(f"Private methods (such as {method}) cannot be called remotely.")
+    if env.version == 18 and (model, method) not in PRIVATE_METHODS:
+        # 18 looks the method up first: an unknown private one is an unknown method (v18/62).
+        raise errors.AttributeError_(f"The method '{model}.{method}' does not exist")
+    raise errors.AccessError(f"Private methods (such as '{model}.{method}') cannot be called remotely.")
+
+
+def _call_shape_message(env, model, method, handler, args, message):
+    """Python's TypeError text for a call that does not fit the method, with Odoo's class name."""
+    if env.version >= 19:
+        owner = "".join(part.capitalize() for part in model.split("."))
+    else:
+        owner = CLASS_NAMES.get(model) or "".join(part.capitalize() for part in model.split("."))
+    if message.startswith("missing a required argument: "):
+        return f"{owner}.{method}() missing 1 required positional argument: {message.split(': ', 1)[1]}"
+    if "too many positional arguments" in message:
+        expected = sum(
+            1 for p in inspect.signature(handler).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ) - 1
+        return f"{owner}.{method}() takes {expected} positional arguments but {len(args) + 1} were given"
+    return message
+
+
+def _find_handler(env, model, method):
+    specific = (HANDLERS_FROM_18.get((model, method)) if env.version >= 18 else None) or HANDLERS.get((model, method))
     if specific:
         return specific
     if (model, method) in BLOCKED:
@@ -182,10 +218,14 @@ def orm_read(env, model, ids, fields=None, load="_classic_read"):
 
 def orm_search_read(env, model, domain=None, fields=None, offset=0, limit=None, order=None):
     _check_read_access(env, model)
+    ids = None
+    if env.version >= 18:  # the domain is checked before the fields (v18/13-as-17 names its leaf)
+        ids = env.search(model, domain or [], offset=offset, limit=limit, order=order)
     if fields:
         env.check_fields(model, fields)
     _check_field_access(env, model, fields or list(env.fields(model)))
-    ids = env.search(model, domain or [], offset=offset, limit=limit, order=order)
+    if ids is None:
+        ids = env.search(model, domain or [], offset=offset, limit=limit, order=order)
     return env.read(model, ids, fields)
 
 
@@ -211,6 +251,8 @@ def orm_fields_get(env, model, allfields=None, attributes=None):
             continue
         kind = spec[0] if isinstance(spec, tuple) else spec
         string, selection = SELECTIONS.get((model, name), (name.replace("_id", "").replace("_", " ").title(), None))
+        if (model, name) == ("account.account", "account_type") and env.version >= 19:
+            selection = ACCOUNT_TYPES_19
         info = {"type": KIND_TYPES[kind], "string": string}
         if kind == "selection":
             info["selection"] = selection or []
@@ -246,10 +288,11 @@ def _check_rights(env, model, operation):
         return
     if operation == "read":
         return
+    adviser = ADVISER_LABELS[env.version]
     needs = {
-        "account.account": ("account.group_account_manager", "Account", "Invoicing/Billing Administrator"),
-        "account.journal": ("account.group_account_manager", "Journal", "Invoicing/Billing Administrator"),
-        "account.tax": ("account.group_account_manager", "Tax", "Invoicing/Billing Administrator"),
+        "account.account": ("account.group_account_manager", "Account", adviser),
+        "account.journal": ("account.group_account_manager", "Journal", adviser),
+        "account.tax": ("account.group_account_manager", "Tax", adviser),
         "res.partner": (CONTACT_CREATION, "Contact", "Extra Rights/Contact Creation"),
         "res.company": ("base.group_erp_manager", "Companies", "Administration/Access Rights"),
         "res.users": ("base.group_erp_manager", "User", "Administration/Access Rights"),
@@ -275,7 +318,7 @@ def _check_rights(env, model, operation):
 
 def _convert(env, model, vals: dict, *, for_create: bool) -> dict:
     fields = env.fields(model)
-    env.check_fields(model, vals.keys())
+    env.check_fields(model, vals.keys(), write=True)
     out = {}
     for name, value in vals.items():
         spec = fields.get(name)
@@ -299,7 +342,7 @@ def _convert(env, model, vals: dict, *, for_create: bool) -> dict:
 
 DEFAULTS = {
     "res.partner": {"active": True, "supplier_rank": 0, "customer_rank": 0, "is_company": False, "type": "contact"},
-    "account.account": {"deprecated": False, "reconcile": False, "tax_ids": []},
+    "account.account": {"reconcile": False, "tax_ids": []},
     "account.analytic.account": {"active": True},
     "account.analytic.plan": {"default_applicability": "optional"},
     "hr.employee": {"active": True},
@@ -319,6 +362,8 @@ def orm_create(env, model, vals_list):
     ids = []
     for vals in vals_list:
         values = dict(DEFAULTS.get(model, {}))
+        if model == "account.account":  # archived as deprecated up to 18, as not active in 19
+            values.update({"active": True} if env.version >= 19 else {"deprecated": False})
         for field in env.fields(model):
             values.setdefault(field, None)
         values.update(_convert(env, model, vals, for_create=True))
@@ -327,6 +372,7 @@ def orm_create(env, model, vals_list):
                 values[field] = []
             if isinstance(spec, tuple) and spec[0] == "o2m":
                 values.pop(field, None)
+        BEFORE_CREATE_HOOKS.get(model, lambda *a: None)(env, values)
         record_id = env.next_id(model)
         CREATE_HOOKS.get(model, lambda *a: None)(env, record_id, values)
         env.create_record(model, values, record_id=record_id)
@@ -363,118 +409,64 @@ def orm_unlink(env, model, ids):
     return True
 
 
+def orm_copy(env, model, ids, default=None):
+    """A copy of each record with `default` written over it: an id up to 17, a list of ids from 18 (v18/87a)."""
+    if model in ("account.move", "account.move.line"):
+        raise errors.UserError(f"The emulator does not copy {model} records")
+    _check_rights(env, model, "create")
+    overrides = _convert(env, model, dict(default or {}), for_create=True)
+    new_ids = []
+    for record_id in _ids(ids):
+        current = env.get(model, record_id)
+        if current is None or not env.visible(model, current):
+            raise errors.MissingError(
+                "Record does not exist or has been deleted.\n"
+                f"(Record: {model}({record_id},), User: {env.uid})"
+            )
+        values = {key: list(value) if isinstance(value, list) else value for key, value in current.items()}
+        if "name" in values and "name" not in overrides:
+            values["name"] = f"{values['name']} (copy)"
+        values.update(overrides)
+        new_id = env.next_id(model)
+        if model == "account.tax":
+            _copy_repartition_lines(env, new_id, values)
+        CREATE_HOOKS.get(model, lambda *a: None)(env, new_id, values)
+        env.create_record(model, values, record_id=new_id)
+        new_ids.append(new_id)
+    if env.version >= 18:
+        return new_ids
+    return new_ids[0] if new_ids else False
+
+
+def _copy_repartition_lines(env, tax_id, values):
+    for field, inverse in (("invoice_repartition_line_ids", "invoice_tax_id"), ("refund_repartition_line_ids", "refund_tax_id")):
+        copies = []
+        for rep_id in values.get(field) or []:
+            rep = env.get("account.tax.repartition.line", rep_id)
+            if rep is not None:
+                copies.append(env.create_record("account.tax.repartition.line", {**rep, inverse: tax_id}))
+        values[field] = copies
+
+
 GENERIC = {
     "search": orm_search, "search_count": orm_search_count, "read": orm_read, "search_read": orm_search_read,
     "name_get": orm_name_get, "name_search": orm_name_search, "fields_get": orm_fields_get,
     "check_access_rights": orm_check_access_rights, "exists": orm_exists, "default_get": orm_default_get,
-    "create": orm_create, "write": orm_write, "unlink": orm_unlink,
+    "create": orm_create, "write": orm_write, "unlink": orm_unlink, "copy": orm_copy,
 }
 
 
-# --- model hooks and model methods ------------------------------------------------------------------
-def _partner_create(env, record_id, values):
-    vat = values.get("vat")
-    if vat and not _vat_valid(vat):
-        raise errors.ValidationError(
-            f"\nThe VAT number [{vat}] for partner [{values.get('name')}] does not seem to be valid. \n"
-            "Note: the expected format is 'CC##' (CC=Country Code, ##=VAT Number)"
-        )
-
-
-def _vat_valid(vat: str) -> bool:
-    """Odoo's base_vat check through python-stdnum, for Dutch numbers; other countries pass."""
-    number = re.sub(r"[\s.\-]", "", vat).upper()
-    if not re.match(r"^[A-Z]{2}", number):
-        return False
-    if not number.startswith("NL"):
-        return True
-    body = number[2:]
-    if not re.fullmatch(r"\d{9}B\d{2}", body) or int(body[:9]) <= 0 or int(body[10:]) == 0 and False:
-        return False
-    digits = [int(d) for d in body[:9]]
-    if (sum(w * d for w, d in zip(NL_WEIGHTS, digits)) - digits[8]) % 11 == 0:
-        return True
-    # Since 2020 sole traders get numbers checked with ISO 7064 mod 97-10 over "NL" + number.
-    converted = "".join(str(ord(c) - 55) if c.isalpha() else c for c in "NL" + body)
-    return int(converted) % 97 == 1
-
-
-def _account_create(env, record_id, values):
-    values["company_id"] = values.get("company_id") or env.main_company_id()
-    for field in ("code", "name", "account_type"):
-        if not values.get(field):
-            raise errors.ValidationError(f"Missing required field '{field}' on model 'account.account'")
-    _account_code_unique(env, record_id, values)
-
-
-def _account_write(env, record_id, values):
-    if "code" in values or "company_id" in values:
-        merged = {**env.get("account.account", record_id), **values}
-        _account_code_unique(env, record_id, merged)
-
-
-def _account_code_unique(env, record_id, values):
-    for other_id, other in env.all("account.account").items():
-        if other_id != record_id and other.get("code") == values["code"] and other.get("company_id") == values["company_id"]:
-            if env.version == 16:
-                raise errors.ValidationError(
-                    "The operation cannot be completed: The code of the account must be unique per company !"
-                )
-            company = env.display_name("res.company", values["company_id"])
-            raise errors.ValidationError(
-                f"The code of the account must be unique per company!\n- {values['code']} in {company}"
-            )
-
-
-def _attachment_create(env, record_id, values):
-    datas = values.get("datas")
-    if datas:
-        try:
-            values["file_size"] = len(base64.b64decode(datas, validate=False))
-        except (binascii.Error, ValueError):
-            raise errors.ValueError_("Incorrect padding") from None
-    else:
-        values["file_size"] = 0
-    if not values.get("mimetype"):
-        name = (values.get("name") or "").lower()
-        values["mimetype"] = (
-            "application/pdf" if name.endswith(".pdf") else "image/png" if name.endswith(".png")
-            else "image/jpeg" if name.endswith((".jpg", ".jpeg")) else "application/octet-stream"
-        )
-
-
-def _analytic_account_create(env, record_id, values):
-    plan = values.get("plan_id")
-    values["root_plan_id"] = plan
-    if not plan:
-        raise errors.ValidationError("Missing required field 'plan_id' on model 'account.analytic.account'")
-
-
-def _company_write(env, record_id, values):
-    for field in ("fiscalyear_lock_date", "period_lock_date"):
-        if values.get(field):
-            for move in env.all("account.move").values():
-                if move.get("company_id") == record_id and move.get("state") == "draft" and move.get("date") <= values[field]:
-                    raise errors.RedirectWarning(
-                        "There are still unposted entries in the period you want to lock. "
-                        "You should either post or delete them."
-                    )
-
-
-CREATE_HOOKS = {
-    "res.partner": _partner_create,
-    "account.account": _account_create,
-    "ir.attachment": _attachment_create,
-    "account.analytic.account": _analytic_account_create,
-}
-WRITE_HOOKS = {
-    "res.company": _company_write,
-    "account.account": _account_write,
-}
-
-
+# --- model methods ---------------------------------------------------------------------------------
 def users_has_group(env, model, group_ext_id):
     return env.has_group(group_ext_id)
+
+
+def users_has_group_on_records(env, model, ids, group_ext_id):
+    """From 18 has_group is a method of the user record: `[[uid], xml id]` (v18/09); without ids a TypeError."""
+    users = _ids(ids)
+    if len(users) != 1:
+        raise errors.ValueError_(f"Expected singleton: res.users({', '.join(map(str, users))})")
+    return env.has_group(group_ext_id, uid=users[0])
 
 
 def move_action_post(env, model, ids):
@@ -506,6 +498,9 @@ HANDLERS = {
     ("account.move", "button_cancel"): move_button_cancel,
     ("account.move", "message_post"): move_message_post,
     ("account.move.line", "reconcile"): line_reconcile,
+}
+HANDLERS_FROM_18 = {
+    ("res.users", "has_group"): users_has_group_on_records,
 }
 # Odoo 17 removed name_get; calling it there is an unknown method.
 BLOCKED = set()

@@ -1,6 +1,6 @@
 """Which models and fields the emulated Odoo has, per version, and how each model sorts by default."""
 
-__all__ = ["MODELS", "DESCRIPTIONS", "DEFAULT_ORDER", "fields_of", "COMPANY_RULED"]
+__all__ = ["MODELS", "DESCRIPTIONS", "DEFAULT_ORDER", "fields_of", "COMPANY_RULED", "groups_field", "record_companies"]
 
 C, T, B, I, F, M, D, DT, S, J = "char", "text", "bool", "int", "float", "money", "date", "datetime", "selection", "json"
 
@@ -18,12 +18,21 @@ def m2m(comodel):
 
 
 # Field kinds: scalar strings above, or tuples for relations. Fields named in COMPUTED are not
-# stored; engine.records computes them. A field given as {16: spec} exists only in that version.
+# stored; engine.accounting computes them. A field given as {16: spec} exists only in that version.
+UP_TO_17, UP_TO_18, FROM_18 = (16, 17), (16, 17, 18), (18, 19)
+
+
+def only(versions, spec):
+    return {version: spec for version in versions}
+
+
 MODELS = {
     "res.users": {
         "name": C, "login": C, "email": C, "active": B, "share": B,
         "company_id": m2o("res.company"), "company_ids": m2m("res.company"),
-        "groups_id": m2m("res.groups"), "partner_id": m2o("res.partner"),
+        # 19 renamed groups_id to group_ids, which holds the groups given directly (v19/07, v19/07-as-17).
+        "groups_id": only(UP_TO_18, m2m("res.groups")), "group_ids": {19: m2m("res.groups")},
+        "partner_id": m2o("res.partner"),
     },
     "res.users.apikeys": {
         "name": C, "user_id": m2o("res.users"), "scope": C, "create_date": DT,
@@ -35,7 +44,9 @@ MODELS = {
     "res.company": {
         "name": C, "sequence": I, "partner_id": m2o("res.partner"), "currency_id": m2o("res.currency"),
         "country_id": m2o("res.country"), "vat": C, "email": C,
-        "fiscalyear_lock_date": D, "period_lock_date": D, "tax_lock_date": D,
+        # 18 replaced the period lock by one per journal type and a hard lock (v18/11, v18/11-as-17).
+        "fiscalyear_lock_date": D, "period_lock_date": only(UP_TO_17, D), "tax_lock_date": D,
+        "sale_lock_date": only(FROM_18, D), "purchase_lock_date": only(FROM_18, D), "hard_lock_date": only(FROM_18, D),
         "tax_calculation_rounding_method": S,
         "account_journal_suspense_account_id": m2o("account.account"),
         "property_account_payable_id": m2o("account.account"),
@@ -57,7 +68,9 @@ MODELS = {
         "name": C, "state": S, "latest_version": C, "shortdesc": C, "application": B, "sequence": I,
     },
     "account.account": {
-        "code": C, "name": C, "account_type": S, "company_id": m2o("res.company"), "deprecated": B,
+        # 18 shares an account between companies (v18/13, v18/13-as-17); 19 archives with active (v19/13).
+        "code": C, "name": C, "account_type": S, "company_id": only(UP_TO_17, m2o("res.company")),
+        "company_ids": only(FROM_18, m2m("res.company")), "deprecated": only(UP_TO_18, B), "active": {19: B},
         "reconcile": B, "currency_id": m2o("res.currency"), "tax_ids": m2m("account.tax"),
         "note": T, "group_id": m2o("account.group"),
     },
@@ -68,7 +81,9 @@ MODELS = {
         "currency_id": m2o("res.currency"), "active": B, "sequence": I,
     },
     "account.tax": {
+        # From 18 price_include is computed from price_include_override (v18/87a, v18/87b).
         "name": C, "description": C, "amount": F, "amount_type": S, "price_include": B, "active": B,
+        "price_include_override": only(FROM_18, S),
         "company_id": m2o("res.company"), "tax_group_id": m2o("account.tax.group"), "type_tax_use": S,
         "sequence": I, "include_base_amount": B, "tax_scope": S,
         "invoice_repartition_line_ids": o2m("account.tax.repartition.line", "invoice_tax_id"),
@@ -179,3 +194,16 @@ def fields_of(model: str, version: int) -> dict:
         else:
             result[name] = spec
     return result
+
+
+def groups_field(version: int) -> str:
+    """The res.users field holding a user's groups: groups_id, group_ids from 19."""
+    return "group_ids" if version >= 19 else "groups_id"
+
+
+def record_companies(model: str, values: dict) -> list[int]:
+    """The companies a record belongs to: its company_id, or from 18 an account's company_ids."""
+    if model == "account.account" and "company_ids" in values:
+        return list(values.get("company_ids") or [])
+    company = values.get("company_id")
+    return [company] if company else []

@@ -1,4 +1,4 @@
-"""Fixtures for the Odoo sandbox tests: seeded 16/17 databases pinned to the recording day."""
+"""Fixtures for the Odoo sandbox tests: seeded 16-19 databases pinned to the recording day."""
 __all__ = []
 
 import datetime
@@ -9,6 +9,8 @@ import pytest
 from sandbox.odoo.services import emulated_database_create
 
 RECORDING_DAY = datetime.date(2026, 11, 28)  # the recording machine's date: where locked entries landed
+# 18 and 19 were recorded on 2026-12-01: the entry posted into the locked October landed on 2026-11-30 (v18/72).
+RECORDING_DAYS = {16: RECORDING_DAY, 17: RECORDING_DAY, 18: datetime.date(2026, 12, 1), 19: datetime.date(2026, 12, 1)}
 
 
 @pytest.fixture
@@ -19,6 +21,16 @@ def odoo17(db):
 @pytest.fixture
 def odoo16(db):
     return emulated_database_create(name="pleo16", version=16, today=RECORDING_DAY)
+
+
+@pytest.fixture
+def odoo18(db):
+    return emulated_database_create(name="pleo18", version=18, today=RECORDING_DAYS[18])
+
+
+@pytest.fixture
+def odoo19(db):
+    return emulated_database_create(name="pleo19", version=19, today=RECORDING_DAYS[19])
 
 
 @pytest.fixture(params=[16, 17], ids=["odoo16", "odoo17"])
