@@ -13,9 +13,8 @@ from django.utils import timezone
 
 from exports.choices import ExportRecordStatus, OdooDrift
 from exports.models import ExportRecord
-from exports.selectors import move_company_total
 from integrations.models import Client
-from mappings.selectors import odoo_company_client_get
+from integrations.selectors import odoo_company_books_get
 
 __all__ = ["DriftCheck", "DRIFT_READ_BATCH", "export_records_drift_check"]
 
@@ -32,7 +31,7 @@ class DriftCheck:
 def export_records_drift_check(*, client_id: int, days: int | None = None) -> DriftCheck:
     """Read back the client's exported records of the last `days` from Odoo and mark what changed there."""
     client = Client.objects.get(pk=client_id)
-    _, odoo = odoo_company_client_get(client=client)
+    _, odoo = odoo_company_books_get(client=client)
     result = DriftCheck()
     # Every answer counts, the login included: the figure the benchmark prints per 100 records.
     odoo.session.hooks["response"].append(lambda response, *args, **kwargs: setattr(
@@ -45,8 +44,7 @@ def export_records_drift_check(*, client_id: int, days: int | None = None) -> Dr
     for start in range(0, len(records), DRIFT_READ_BATCH):
         batch = records[start:start + DRIFT_READ_BATCH]
         # Reading an id that no longer exists answers nothing for it, not an error (recording 63).
-        moves = {m["id"]: m for m in odoo.read("account.move", [r.odoo_record_id for r in batch],
-                                              ["state", "amount_total_signed"])}
+        moves = odoo.moves_read(r.odoo_record_id for r in batch)
         for record in batch:
             drift = _drift_of(record, moves.get(record.odoo_record_id))
             if drift != record.odoo_drift:
@@ -64,6 +62,6 @@ def _drift_of(record: ExportRecord, move: dict | None) -> str:
         return OdooDrift.CANCELLED
     if move["state"] == "draft" and record.odoo_state == "posted":
         return OdooDrift.DRAFT
-    if record.odoo_amount_total is not None and move_company_total(move) != record.odoo_amount_total:
+    if record.odoo_amount_total is not None and move["company_total"] != record.odoo_amount_total:
         return OdooDrift.AMOUNT
     return ""

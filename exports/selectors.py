@@ -9,10 +9,9 @@ from exports.booking import MovePlan, SkipPlan
 from exports.choices import ExportRecordStatus
 from exports.models import ExportRecord
 from integrations.models import Client
-from integrations.odoo.client import to_decimal
+from integrations.selectors import odoo_company_books_get
 
 __all__ = [
-    "move_company_total",
     "EXPORT_RECORD_CSV_HEADER",
     "export_records_csv_rows",
     "export_records_needing_attention",
@@ -130,11 +129,10 @@ def export_preview_entries(*, client: Client) -> list[PreviewEntry]:
     """
     # Imported here: the services import the selectors of other apps, and may come to import these.
     from exports.services import export_preview
-    from mappings.selectors import odoo_company_client_get
 
     rows = export_preview(client=client)
     plans = [row.plan for row in rows if isinstance(row.plan, MovePlan)]
-    names = _odoo_names(client, plans, odoo_company_client_get) if plans else _OdooNames()
+    names = _odoo_names(client, plans) if plans else _OdooNames()
     entries = []
     for row in rows:
         entry = PreviewEntry(accounting_entry_id=row.accounting_entry_id, summary=row.summary, refusal=row.refusal)
@@ -172,8 +170,8 @@ def _tax_ids(value) -> list[int]:
     return ids
 
 
-def _odoo_names(client: Client, plans: list[MovePlan], odoo_company_client_get) -> _OdooNames:
-    """One read per Odoo model, of only the ids the plans use."""
+def _odoo_names(client: Client, plans: list[MovePlan]) -> _OdooNames:
+    """One read per kind of record, of only the ids the plans use."""
     accounts, journals, taxes, analytics, currencies = set(), set(), set(), set(), set()
     for plan in plans:
         journals.add(plan.values.get("journal_id"))
@@ -186,22 +184,11 @@ def _odoo_names(client: Client, plans: list[MovePlan], odoo_company_client_get) 
             taxes.update(_tax_ids(line.get("tax_ids")))
             analytics.update(int(key) for key in (line.get("analytic_distribution") or {}))
             currencies.add(line.get("currency_id"))
-    connection, odoo = odoo_company_client_get(client=client)
-
-    def read(model, ids, fields, label):
-        ids = sorted(i for i in ids if i)
-        return {row["id"]: label(row) for row in odoo.read(model, ids, fields)} if ids else {}
-
-    def code_name(row):
-        return f"{row.get('code') or ''} {row['name']}".strip()
-
+    _, books = odoo_company_books_get(client=client)
     return _OdooNames(
-        accounts=read("account.account", accounts, ["code", "name"], code_name),
-        journals=read("account.journal", journals, ["code", "name"], code_name),
-        taxes=read("account.tax", taxes, ["name"], lambda row: row["name"]),
-        analytics=read("account.analytic.account", analytics, ["code", "name"], code_name),
-        currencies=read("res.currency", currencies, ["name"], lambda row: row["name"]),
-        company_currency=odoo.read("res.company", [connection.company_id], ["currency_id"])[0]["currency_id"][1],
+        accounts=books.account_names(accounts), journals=books.journal_names(journals),
+        taxes=books.tax_names(taxes), analytics=books.analytic_names(analytics),
+        currencies=books.currency_names(currencies), company_currency=books.company()["currency"],
     )
 
 
@@ -249,8 +236,3 @@ def _entry_fill(entry: PreviewEntry, plan: MovePlan, names: _OdooNames) -> None:
                          f"{names.accounts.get(payment.payables_account_id, payment.payables_account_id)}, "
                          "reconciled with the bill")
 
-
-def move_company_total(move: dict) -> Decimal:
-    """A move's total in the company currency, read from `amount_total_signed` (negative on a bill): a bill in
-    the supplier's currency has its `amount_total` in that currency (v17/106)."""
-    return abs(to_decimal(move["amount_total_signed"]))

@@ -20,7 +20,15 @@ from encrypted_fields.fields import EncryptedFieldMixin
 
 from integrations.choices import ClientStatus
 from integrations.models import Client, OdooConnection, PleoConnection
+from integrations.odoo.books import (
+    ACCOUNTANT_GROUPS,
+    ADVISER_GROUP,
+    CONTACT_CREATION_GROUP,
+    SETTINGS_GROUP,
+    OdooBooks,
+)
 from integrations.odoo.client import OdooClient, OdooCredentials
+from integrations.odoo.dialects import SUPPORTED_VERSIONS
 from integrations.odoo.errors import (
     OdooAuthenticationError,
     OdooError,
@@ -64,15 +72,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_ODOO_VERSIONS = (16, 17)
+SUPPORTED_ODOO_VERSIONS = SUPPORTED_VERSIONS
 # The export reads jobs and items and writes events and item results (pleo-api README §3).
 PLEO_REQUIRED_SCOPES = ("export-jobs:read", "export-jobs:write", "export-items:read")
-
-# Odoo groups by xml id, as the integration user's set-up guide names them.
-GROUP_ACCOUNTANT = "account.group_account_user"
-GROUP_ADVISER = "account.group_account_manager"
-GROUP_SETTINGS = "base.group_system"
-GROUP_CONTACT_CREATION = "base.group_partner_manager"
 
 
 def model_update(*, instance, fields: list[str], data: dict) -> tuple[object, bool]:
@@ -486,7 +488,7 @@ class _Stop(Exception):
 ODOO_CHECK_TITLES = {
     "address": "The address is a safe web address",
     "server": "An Odoo server answers at this address",
-    "version": "Odoo version is 16 or 17",
+    "version": "Odoo version is 16, 17, 18 or 19",
     "database": "The database exists",
     "login": "Login e-mail and API key are accepted",
     "accountant": "The user has Accounting rights (Accountant or Adviser)",
@@ -538,9 +540,12 @@ def _odoo_checks(connection: OdooConnection, report: ConnectionCheck) -> None:
         raise _Stop
     report.ok("server", title["server"], f"Odoo {report.server_version}")
     if major not in SUPPORTED_ODOO_VERSIONS:
+        versions = ", ".join(map(str, SUPPORTED_ODOO_VERSIONS[:-1]))
         report.fail("version", title["version"],
-                    f"This server runs Odoo {report.server_version}; the portal works with Odoo 16 and 17 only.",
-                    "Connect an Odoo 16 or 17 database, or wait for a portal release that supports this version.")
+                    f"This server runs Odoo {report.server_version}; the portal works with Odoo {versions} and "
+                    f"{SUPPORTED_ODOO_VERSIONS[-1]}.",
+                    f"Connect an Odoo {versions} or {SUPPORTED_ODOO_VERSIONS[-1]} database, or wait for a portal "
+                    "release that supports this version.")
         raise _Stop
     report.ok("version", title["version"], f"Odoo {major}")
 
@@ -585,30 +590,28 @@ def _odoo_checks(connection: OdooConnection, report: ConnectionCheck) -> None:
     report.ok("login", title["login"], f"Logged in as user {uid}.")
 
     try:
-        _odoo_rights_checks(client, connection, report, uid)
+        _odoo_rights_checks(OdooBooks(client, version=major, company_id=None), connection, report)
     except OdooError as exc:
         step = next((k for k in ODOO_CHECK_TITLES if k not in {c.key for c in report.checks}), "company")
         report.fail(step, title[step], _odoo_sentence(exc, connection.url), "Try Verify again; if it keeps failing, check the user's rights in Odoo.")
         raise _Stop
 
 
-def _odoo_rights_checks(client: OdooClient, connection: OdooConnection, report: ConnectionCheck, uid: int) -> None:
+def _odoo_rights_checks(books: OdooBooks, connection: OdooConnection, report: ConnectionCheck) -> None:
     title = ODOO_CHECK_TITLES
     users_guide = "In Odoo: Settings → Users & Companies → Users → the integration user → "
-    if client.has_group(GROUP_ACCOUNTANT) or client.has_group(GROUP_ADVISER):
+    if any(books.has_group(group) for group in ACCOUNTANT_GROUPS):
         report.ok("accountant", title["accountant"])
     else:
         report.fail("accountant", title["accountant"], "The integration user has no Accounting rights.",
                     users_guide + "Accounting: set “Accountant” (or “Adviser”).")
-    if client.has_group(GROUP_SETTINGS):
+    if books.has_group(SETTINGS_GROUP):
         report.ok("settings", title["settings"])
     else:
         report.fail("settings", title["settings"], "The integration user has no Settings rights.",
                     users_guide + "Administration: set “Settings”.")
 
-    user = client.read("res.users", [uid], ["name", "company_id", "company_ids"])[0]
-    companies = list(client.search_read("res.company", [["id", "in", user["company_ids"]]], ["name"]))
-    report.companies = sorted(({"id": c["id"], "name": c["name"]} for c in companies), key=lambda c: c["name"])
+    report.companies = books.user_companies()
     allowed = {c["id"]: c["name"] for c in report.companies}
     company_id = connection.company_id or (report.companies[0]["id"] if len(report.companies) == 1 else None)
     if company_id is None:
@@ -624,20 +627,16 @@ def _odoo_rights_checks(client: OdooClient, connection: OdooConnection, report: 
     report.ok("company", title["company"], allowed[company_id])
     connection.company_id, connection.company_name = company_id, allowed[company_id]
     # Odoo shows multi-company records only for the companies in the context: read as the client's company.
-    client = odoo_client_for(connection)
+    books = OdooBooks(odoo_client_for(connection), version=books.dialect.version, company_id=company_id)
 
-    modules = {m["name"]: m["state"] for m in client.search_read(
-        "ir.module.module", [["name", "in", ["hr"]]], ["name", "state"])}
-    if modules.get("hr") == "installed":
+    if books.module_installed("hr"):
         report.ok("employees", title["employees"])
     else:
         report.fail("employees", title["employees"],
                     "The Employees app is not installed; out-of-pocket expenses are booked on employees.",
                     "In Odoo: Apps → Employees → Install.")
 
-    in_company = [["company_id", "=", company_id]]
-    journal_types = {j["type"] for j in client.search_read(
-        "account.journal", in_company + [["type", "in", ["purchase", "general"]]], ["type"])}
+    journal_types = {j["type"] for j in books.journals(types=["purchase", "general"])}
     missing = [label for kind, label in (("purchase", "a purchase journal (vendor bills)"),
                                          ("general", "a miscellaneous journal (card expenses)")) if kind not in journal_types]
     if missing:
@@ -645,9 +644,7 @@ def _odoo_rights_checks(client: OdooClient, connection: OdooConnection, report: 
                     "In Odoo: Accounting → Configuration → Journals → New.")
     else:
         report.ok("journals", title["journals"])
-    payables = client.search_count(
-        "account.account", in_company + [["account_type", "=", "liability_payable"], ["deprecated", "=", False]])
-    if payables:
+    if books.accounts_count(account_type="liability_payable"):
         report.ok("payable", title["payable"])
     else:
         report.fail("payable", title["payable"], "The company has no active account of type Payable.",
@@ -655,13 +652,13 @@ def _odoo_rights_checks(client: OdooClient, connection: OdooConnection, report: 
 
     # Rights only some options need: the export creates supplier contacts it cannot find, and the
     # set-up helper creates missing accounts and journals (odoo-contract recordings 23 and 27).
-    if client.has_group(GROUP_CONTACT_CREATION):
+    if books.has_group(CONTACT_CREATION_GROUP):
         report.ok("contact_creation", title["contact_creation"], required=False)
     else:
         report.fail("contact_creation", title["contact_creation"],
                     "Needed to book vendor bills for suppliers that are not yet in Odoo.",
                     users_guide + "Extra Rights: tick “Contact Creation”.", required=False)
-    if client.has_group(GROUP_ADVISER):
+    if books.has_group(ADVISER_GROUP):
         report.ok("adviser", title["adviser"], required=False)
     else:
         report.fail("adviser", title["adviser"],

@@ -5,10 +5,8 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 
 from integrations.errors import PortalError
-from integrations.models import Client, OdooConnection, PleoConnection
-from integrations.odoo.client import OdooClient
-from integrations.pleo.client import PleoClient
-from integrations.services import odoo_client_for, pleo_client_for
+from integrations.models import Client
+from integrations.selectors import odoo_company_books_get, pleo_company_client_get
 from mappings.choices import EXPORT_ITEM_TYPES, ODOO_ACCOUNT_TYPE_LABELS, KindMode, ProblemKind, TopUpHandling
 from mappings.models import ODOO_ACCOUNT_FIELDS, ODOO_JOURNAL_FIELDS, BookingSettings, CategoryMapping, SyncRun, TaxMapping
 
@@ -16,8 +14,6 @@ __all__ = [
     "OdooOption",
     "OdooChoices",
     "ODOO_CHOICES_CACHE_SECONDS",
-    "odoo_company_client_get",
-    "pleo_company_client_get",
     "odoo_choices_for",
     "odoo_analytic_plans_for",
     "pleo_tag_groups_for",
@@ -53,26 +49,6 @@ class OdooChoices:
         return [(o.id, f"{o.label} ({o.type})") for o in self.journals]
 
 
-def odoo_company_client_get(*, client: Client) -> tuple[OdooConnection, OdooClient]:
-    """The client's Odoo connection and a client acting in its chosen company, or a PortalError saying what is missing."""
-    # Read afresh: a Client instance may hold a connection cached before its company was chosen.
-    connection = OdooConnection.objects.filter(client=client).first()
-    if connection is None:
-        raise PortalError(f"{client} has no Odoo connection yet: set it up and press Verify first.")
-    if not connection.company_id:
-        raise PortalError(f"Choose the Odoo company of {client} on its Odoo connection first.")
-    return connection, odoo_client_for(connection)
-
-
-def pleo_company_client_get(*, client: Client) -> tuple[PleoConnection, PleoClient]:
-    connection = PleoConnection.objects.filter(client=client).first()
-    if connection is None:
-        raise PortalError(f"{client} has no Pleo connection yet: set it up and press Verify first.")
-    if not connection.company_id:
-        raise PortalError(f"Enter the Pleo company of {client} on its Pleo connection first.")
-    return connection, pleo_client_for(connection)
-
-
 def _cache_key(connection) -> str:
     # The connection's company and last change are in the key, so choosing another company never
     # shows the previous company's chart.
@@ -81,33 +57,24 @@ def _cache_key(connection) -> str:
 
 def odoo_choices_for(*, client: Client, refresh: bool = False) -> OdooChoices:
     """The active accounts and journals of the client's Odoo company, as "code name", cached a few minutes."""
-    connection, odoo = odoo_company_client_get(client=client)
+    connection, books = odoo_company_books_get(client=client)
     key = _cache_key(connection)
     if not refresh:
         cached = cache.get(key)
         if cached is not None:
             return cached
-    company = [("company_id", "=", connection.company_id)]
-    accounts = tuple(
-        OdooOption(row["id"], f"{row['code']} {row['name']}", row["account_type"])
-        for row in odoo.search_read(
-            "account.account", company + [("deprecated", "=", False)], ["code", "name", "account_type"],
-            order="code",
-        )
-    )
-    journals = tuple(
-        OdooOption(row["id"], f"{row['code']} {row['name']}", row["type"])
-        for row in odoo.search_read("account.journal", company, ["code", "name", "type"], order="code")
-    )
+    accounts = tuple(OdooOption(row["id"], f"{row['code']} {row['name']}", row["account_type"])
+                     for row in books.accounts())
+    journals = tuple(OdooOption(row["id"], f"{row['code']} {row['name']}", row["type"]) for row in books.journals())
     choices = OdooChoices(accounts=accounts, journals=journals)
     cache.set(key, choices, ODOO_CHOICES_CACHE_SECONDS)
     return choices
 
 
 def odoo_analytic_plans_for(*, client: Client) -> list[tuple[int, str]]:
-    """(id, name) of the Odoo analytic plans. Plans have no company in Odoo 17 (recording 18), so none is asked for."""
-    _, odoo = odoo_company_client_get(client=client)
-    return [(row["id"], row["name"]) for row in odoo.search_read("account.analytic.plan", [], ["name"])]
+    """(id, name) of the Odoo analytic plans."""
+    _, books = odoo_company_books_get(client=client)
+    return list(books.analytic_plans().items())
 
 
 def pleo_tag_groups_for(*, client: Client) -> list[dict]:
@@ -123,20 +90,13 @@ def sync_runs_for(*, user, client: Client | None = None) -> QuerySet[SyncRun]:
 
 def odoo_purchase_taxes_for(*, client: Client, refresh: bool = False) -> tuple[OdooOption, ...]:
     """The active purchase taxes of the client's Odoo company as (id, "name description"), cached like the chart."""
-    connection, odoo = odoo_company_client_get(client=client)
+    connection, books = odoo_company_books_get(client=client)
     key = _cache_key(connection).replace("odoo-choices", "odoo-purchase-taxes")
     if not refresh:
         cached = cache.get(key)
         if cached is not None:
             return cached
-    taxes = tuple(
-        OdooOption(row["id"], _tax_label(row), row["amount_type"])
-        for row in odoo.search_read(
-            "account.tax",
-            [("type_tax_use", "=", "purchase"), ("company_id", "=", connection.company_id)],
-            ["name", "description", "amount_type"],
-        )
-    )
+    taxes = tuple(OdooOption(row["id"], _tax_label(row), row["amount_type"]) for row in books.purchase_taxes())
     cache.set(key, taxes, ODOO_CHOICES_CACHE_SECONDS)
     return taxes
 
@@ -223,23 +183,18 @@ def mapping_problems(*, client: Client) -> list[Problem]:
     if not (account_ids or journal_ids or tax_ids):
         return problems
     try:
-        connection, odoo = odoo_company_client_get(client=client)
-        # read() by id returns archived records too (Odoo applies active_test to searches only).
-        accounts = _by_id(odoo.read("account.account", sorted(account_ids),
-                                    ["code", "name", "deprecated", "company_id"])) if account_ids else {}
-        journals = _by_id(odoo.read("account.journal", sorted(journal_ids),
-                                    ["code", "name", "active", "company_id"])) if journal_ids else {}
-        taxes = _by_id(odoo.read("account.tax", sorted(tax_ids),
-                                 ["name", "active", "type_tax_use", "company_id"])) if tax_ids else {}
+        _, books = odoo_company_books_get(client=client)
+        accounts = books.accounts_read(account_ids)
+        journals = books.journals_read(journal_ids)
+        taxes = books.taxes_read(tax_ids)
     except PortalError as exc:
         return problems + [Problem(ProblemKind.ODOO_UNREACHABLE,
                                    f"Odoo could not be read to check the mapped accounts: {exc}",
                                    "admin:integrations_odooconnection_changelist")]
-    company = connection.company_id
     if settings is not None:
         for name in ODOO_ACCOUNT_FIELDS:
             what = BookingSettings._meta.get_field(f"{name}_id").verbose_name
-            reason = _account_unusable(accounts, getattr(settings, f"{name}_id"), company)
+            reason = _account_unusable(accounts, getattr(settings, f"{name}_id"))
             if reason:
                 problems.append(Problem(
                     ProblemKind.SETTING_UNUSABLE,
@@ -253,8 +208,7 @@ def mapping_problems(*, client: Client) -> list[Problem]:
             if journal_id is None:
                 continue
             row = journals.get(journal_id)
-            reason = ("was deleted" if row is None or _company_of(row) != company
-                      else "is archived" if row.get("active") is False else "")
+            reason = _unusable(row)
             if reason:
                 problems.append(Problem(
                     ProblemKind.SETTING_UNUSABLE,
@@ -263,7 +217,7 @@ def mapping_problems(*, client: Client) -> list[Problem]:
                     "admin:mappings_bookingsettings_change", (settings.pk,),
                 ))
     for mapping in mappings:
-        reason = _account_unusable(accounts, mapping.odoo_account_id, company)
+        reason = _account_unusable(accounts, mapping.odoo_account_id)
         if reason:
             problems.append(Problem(
                 ProblemKind.CATEGORY_MAPPING_UNUSABLE,
@@ -273,8 +227,7 @@ def mapping_problems(*, client: Client) -> list[Problem]:
             ))
         if mapping.default_tax_id is not None:
             row = taxes.get(mapping.default_tax_id)
-            reason = ("was deleted" if row is None or _company_of(row) != company
-                      else "is archived" if row.get("active") is False else "")
+            reason = _unusable(row)
             if reason:
                 problems.append(Problem(
                     ProblemKind.CATEGORY_MAPPING_UNUSABLE,
@@ -289,21 +242,19 @@ def _category(mapping: CategoryMapping) -> str:
     return f"{mapping.pleo_account_code} {mapping.pleo_account_name}".strip()
 
 
-def _by_id(rows) -> dict[int, dict]:
-    return {row["id"]: row for row in rows}
+def _unusable(row: dict | None) -> str:
+    """Why a journal or tax read by id cannot be used: gone (or another company's), or archived."""
+    if row is None or not row["in_company"]:
+        return "was deleted"
+    return "is archived" if row.get("active") is False else ""
 
 
-def _company_of(row: dict) -> int | None:
-    company = row.get("company_id")
-    return company[0] if isinstance(company, list) and company else None
-
-
-def _account_unusable(accounts: dict, account_id: int | None, company_id: int) -> str:
+def _account_unusable(accounts: dict, account_id: int | None) -> str:
     if account_id is None:
         return ""
     row = accounts.get(account_id)
-    if row is None or _company_of(row) != company_id:
+    if row is None or not row["in_company"]:
         return "was deleted"
-    if row.get("deprecated"):
+    if row["retired"]:
         return "is deprecated"
     return ""

@@ -53,7 +53,8 @@ from mappings.models import (
     TagGroupPair,
     TaxMapping,
 )
-from mappings.selectors import odoo_company_client_get, pleo_company_client_get, odoo_purchase_taxes_for
+from integrations.selectors import odoo_company_books_get, pleo_company_client_get
+from mappings.selectors import odoo_purchase_taxes_for
 
 __all__ = [
     "ACCOUNT_TYPES_ALLOWED",
@@ -231,26 +232,20 @@ def _odoo_ids_check(client: Client, values: dict, errors: dict) -> dict:
     journal_ids = {values[f"{n}_id"] for n in ODOO_JOURNAL_FIELDS if values[f"{n}_id"] is not None}
     if not account_ids and not journal_ids:
         return labels
-    connection, odoo = odoo_company_client_get(client=client)
+    connection, books = odoo_company_books_get(client=client)
     company = connection.company_name or f"company {connection.company_id}"
-    accounts = {
-        row["id"]: row
-        for row in (odoo.read("account.account", sorted(account_ids), ["code", "name", "account_type", "company_id", "deprecated"]) if account_ids else [])
-    }
-    journals = {
-        row["id"]: row
-        for row in (odoo.read("account.journal", sorted(journal_ids), ["code", "name", "type", "company_id", "active"]) if journal_ids else [])
-    }
+    accounts = books.accounts_read(account_ids)
+    journals = books.journals_read(journal_ids)
     for name, (what, types) in ACCOUNT_TYPES_ALLOWED.items():
         account_id = values[f"{name}_id"]
         if account_id is None:
             continue
         row = accounts.get(account_id)
-        if row is None or _company_of(row) != connection.company_id:
+        if row is None or not row["in_company"]:
             errors[f"{name}_id"] = f"{what}: Odoo {company} has no account with id {account_id}. Refresh the list and choose again."
             continue
         label = f"{row['code']} {row['name']}"
-        if row.get("deprecated"):
+        if row["retired"]:
             errors[f"{name}_id"] = f"{what}: “{label}” is deprecated in Odoo. Choose an account in use."
         elif row["account_type"] not in types:
             found = ODOO_ACCOUNT_TYPE_LABELS.get(row["account_type"], row["account_type"])
@@ -261,7 +256,7 @@ def _odoo_ids_check(client: Client, values: dict, errors: dict) -> dict:
         if journal_id is None:
             continue
         row = journals.get(journal_id)
-        if row is None or _company_of(row) != connection.company_id or row.get("active") is False:
+        if row is None or not row["in_company"] or row.get("active") is False:
             errors[f"{name}_id"] = f"{what}: Odoo {company} has no active journal with id {journal_id}. Refresh the list and choose again."
             continue
         label = f"{row['code']} {row['name']}"
@@ -269,11 +264,6 @@ def _odoo_ids_check(client: Client, values: dict, errors: dict) -> dict:
             errors[f"{name}_id"] = f"{what} must be a {type_words} journal (type {journal_type}); “{label}” is of type {row['type']}."
         labels[f"{name}_label"] = label
     return labels
-
-
-def _company_of(row: dict) -> int | None:
-    company = row.get("company_id")
-    return company[0] if isinstance(company, list) and company else None
 
 
 # Sync runs ----------------------------------------------------------------------------------------
@@ -344,10 +334,6 @@ def _mapping_store(model, lookup: dict, values: dict, by) -> object:
 
 # Taxes --------------------------------------------------------------------------------------------
 
-TAX_FIELDS = ["name", "description", "amount", "amount_type", "price_include", "active",
-              "invoice_repartition_line_ids"]
-
-
 def tax_mapping_sync(*, client: Client, by=None, triggered_by: str = "") -> SyncRun:
     """Push the active purchase taxes of the client's Odoo company to Pleo as tax codes (module docstring)."""
     return _sync_run(client, SyncKind.TAX, by, triggered_by, lambda counts: _tax_sync(client, by, counts))
@@ -398,21 +384,13 @@ def _pleo_tax_differs(current: dict, wanted: dict, archived: bool) -> bool:
 
 
 def _tax_sync(client: Client, by, counts: _Counts) -> None:
-    odoo_connection, odoo = odoo_company_client_get(client=client)
+    _, books = odoo_company_books_get(client=client)
     pleo_connection, pleo = pleo_company_client_get(client=client)
     company_id = pleo_connection.company_id
-    taxes = list(odoo.search_read(
-        "account.tax",
-        [("type_tax_use", "=", "purchase"), ("company_id", "=", odoo_connection.company_id)],
-        TAX_FIELDS,
-    ))
-    line_ids = sorted({i for tax in taxes for i in tax.get("invoice_repartition_line_ids") or []})
-    repartition = {
-        row["id"]: row
-        for row in (odoo.read("account.tax.repartition.line", line_ids, ["repartition_type", "factor_percent", "account_id"]) if line_ids else [])
-    }
-    account_ids = sorted({r["account_id"][0] for r in repartition.values() if isinstance(r.get("account_id"), list)})
-    account_codes = {row["id"]: row["code"] for row in (odoo.read("account.account", account_ids, ["code"]) if account_ids else [])}
+    taxes = books.purchase_taxes(with_repartition=True)
+    repartition = {line["id"]: line for tax in taxes for line in tax["repartition"]}
+    account_codes = {line["account_id"][0]: line["account_code"] for line in repartition.values()
+                     if isinstance(line.get("account_id"), list)}
 
     pleo_codes = pleo.tax_codes(company_id=company_id)
     by_id = {c["id"]: c for c in pleo_codes}
@@ -503,11 +481,11 @@ def tag_group_pair_add(
     if bool(tag_group_id) == bool(create_group):
         raise ValidationError("Choose an existing Pleo tag group, or ask for a new one to be created (one of the two).")
     _pair_rules_check(client, plan_id, tag_group_id)
-    _, odoo = odoo_company_client_get(client=client)
-    plans = odoo.read("account.analytic.plan", [int(plan_id)], ["name"])
+    _, books = odoo_company_books_get(client=client)
+    plans = books.analytic_plans([int(plan_id)])
     if not plans:
         raise ValidationError(f"Odoo has no analytic plan with id {plan_id}. Refresh the list and choose again.")
-    plan_name = plans[0]["name"]
+    plan_name = plans[int(plan_id)]
     pleo_connection, pleo = pleo_company_client_get(client=client)
     groups = pleo.tag_groups(company_id=pleo_connection.company_id, include_archived=True)
     if tag_group_id:
@@ -582,13 +560,13 @@ def analytic_tag_code(account: dict, duplicate_codes: set[str]) -> str:
 
 
 def _tag_sync(client: Client, by, counts: _Counts) -> None:
-    odoo_connection, odoo = odoo_company_client_get(client=client)
+    _, books = odoo_company_books_get(client=client)
     pleo_connection, pleo = pleo_company_client_get(client=client)
     pairs = list(TagGroupPair.objects.filter(client=client))
     if not pairs:
         counts.notes.append("No analytic plan is paired with a Pleo tag group yet: nothing to sync.")
         return
-    plans = {row["id"]: row["name"] for row in odoo.read("account.analytic.plan", [p.odoo_plan_id for p in pairs], ["name"])}
+    plans = books.analytic_plans([p.odoo_plan_id for p in pairs])
     for pair in pairs:
         if pair.odoo_plan_id not in plans:
             counts.skipped += 1
@@ -597,19 +575,11 @@ def _tag_sync(client: Client, by, counts: _Counts) -> None:
         if plans[pair.odoo_plan_id] != pair.odoo_plan_name:
             pair._history_user = by
             model_update(instance=pair, fields=["odoo_plan_name"], data={"odoo_plan_name": plans[pair.odoo_plan_id][:300]})
-        _tag_sync_pair(client, pair, odoo, odoo_connection.company_id, pleo, by, counts)
+        _tag_sync_pair(client, pair, books, pleo, by, counts)
 
 
-def _tag_sync_pair(client, pair, odoo, odoo_company_id, pleo, by, counts: _Counts) -> None:
-    accounts = [
-        account
-        for account in odoo.search_read(
-            "account.analytic.account", [("root_plan_id", "=", pair.odoo_plan_id)],
-            ["name", "code", "active", "company_id"], context={"active_test": False},
-        )
-        # Accounts shared by all companies have no company.
-        if not account.get("company_id") or account["company_id"][0] == odoo_company_id
-    ]
+def _tag_sync_pair(client, pair, books, pleo, by, counts: _Counts) -> None:
+    accounts = books.analytic_accounts(plan_id=pair.odoo_plan_id)  # this company's and those of all companies
     codes = [(a.get("code") or "").strip() for a in accounts]
     duplicates = {c for c in codes if c and codes.count(c) > 1}
     tags = pleo.tags(pair.pleo_tag_group_id, include_archived=True)
@@ -739,23 +709,23 @@ def category_mapping_bulk_update(*, client: Client, rows: list[dict], by=None) -
     tax_ids = sorted({t for _, _, t in wanted if t is not None})
     labels = {}
     if account_ids or tax_ids:
-        connection, odoo = odoo_company_client_get(client=client)
+        connection, books = odoo_company_books_get(client=client)
         company = connection.company_name or f"company {connection.company_id}"
-        accounts = {r["id"]: r for r in (odoo.read("account.account", account_ids, ["code", "name", "deprecated", "company_id"]) if account_ids else [])}
-        taxes = {r["id"]: r for r in (odoo.read("account.tax", tax_ids, ["name", "description", "active", "type_tax_use", "company_id"]) if tax_ids else [])}
+        accounts = books.accounts_read(account_ids)
+        taxes = books.taxes_read(tax_ids)
         for mapping, account_id, tax_id in wanted:
             category = _category_words(mapping)
             if account_id is not None:
                 account = accounts.get(account_id)
-                if account is None or _company_of(account) != connection.company_id:
+                if account is None or not account["in_company"]:
                     errors.append(f"{category}: Odoo {company} has no account with id {account_id}. Refresh the list and choose again.")
-                elif account.get("deprecated"):
+                elif account["retired"]:
                     errors.append(f"{category}: the Odoo account “{account['code']} {account['name']}” is deprecated. Choose an account in use.")
                 else:
                     labels[("account", account_id)] = f"{account['code']} {account['name']}"
             if tax_id is not None:
                 tax = taxes.get(tax_id)
-                if tax is None or _company_of(tax) != connection.company_id or tax.get("active") is False:
+                if tax is None or not tax["in_company"] or tax.get("active") is False:
                     errors.append(f"{category}: Odoo {company} has no active tax with id {tax_id}. Refresh the list and choose again.")
                 elif tax.get("type_tax_use") != "purchase":
                     errors.append(f"{category}: the default tax must be a purchase tax; “{tax['name']}” is a {tax.get('type_tax_use')} tax.")
@@ -807,18 +777,11 @@ def category_mappings_copy(*, source: Client, target: Client, by=None) -> CopyRe
     if not sources:
         result.unmatched.append(f"{source} has no mapped categories to copy.")
         return result
-    _, source_odoo = odoo_company_client_get(client=source)
-    source_accounts = {r["id"]: r for r in source_odoo.read("account.account", sorted({m.odoo_account_id for m in sources}), ["code"])}
-    target_connection, target_odoo = odoo_company_client_get(client=target)
-    codes = sorted({r["code"] for r in source_accounts.values()})
-    target_accounts = {
-        r["code"]: r["id"]
-        for r in target_odoo.search_read(
-            "account.account",
-            [("code", "in", codes), ("company_id", "=", target_connection.company_id), ("deprecated", "=", False)],
-            ["code"],
-        )
-    }
+    _, source_books = odoo_company_books_get(client=source)
+    source_accounts = source_books.accounts_read(m.odoo_account_id for m in sources)
+    _, target_books = odoo_company_books_get(client=target)
+    codes = {r["code"] for r in source_accounts.values()}
+    target_accounts = {r["code"]: r["id"] for r in target_books.accounts(codes=codes)}
     target_taxes = {}
     for option in odoo_purchase_taxes_for(client=target, refresh=True):
         target_taxes.setdefault(option.label, option.id)
@@ -858,7 +821,7 @@ class ProposedRecord:
     """An Odoo account or journal the booking settings need and the client's Odoo company lacks."""
 
     id: str  # the setting it fills, e.g. "wallet_account"; stable so a confirmation names what was shown
-    model: str  # "account.account" or "account.journal"
+    record: str  # "account" or "journal"
     values: dict
     reason: str
 
@@ -875,19 +838,19 @@ class ProposedRecord:
 @dataclass(frozen=True)
 class CreatedRecord:
     id: str
-    model: str
+    record: str  # "account" or "journal"
     odoo_id: int
     label: str
 
 
-# (setting, model, name, type, preferred code, why). Codes sit next to their kind in a Dutch-style chart;
+# (setting, account or journal, name, type, preferred code, why). Codes sit next to their kind in a Dutch-style chart;
 # the next free number is used when the preferred one is taken.
 _SETUP_RECORDS = (
-    ("wallet_account", "account.account", "Pleo Wallet", "asset_current", "109900",
+    ("wallet_account", "account", "Pleo Wallet", "asset_current", "109900",
      "Card expenses are paid from the Pleo Wallet; its balance needs a current-asset account."),
-    ("out_of_pocket_account", "account.account", "Pleo out-of-pocket", "liability_current", "149900",
+    ("out_of_pocket_account", "account", "Pleo out-of-pocket", "liability_current", "149900",
      "What the company owes employees for expenses they paid themselves needs a current-liability account."),
-    ("card_journal", "account.journal", "Pleo", "general", "PLEO",
+    ("card_journal", "journal", "Pleo", "general", "PLEO",
      "Card expenses booked as journal entries go to a Miscellaneous journal of their own."),
 )
 
@@ -896,21 +859,20 @@ def setup_proposal(*, client: Client) -> list[ProposedRecord]:
     """What the setup helper offers to create: a needed record that is neither chosen in the settings nor
     present in Odoo under its name. Reads only; nothing is created here."""
     settings = BookingSettings.objects.filter(client=client).first()
-    connection, odoo = odoo_company_client_get(client=client)
-    company = [("company_id", "=", connection.company_id)]
-    accounts = list(odoo.search_read("account.account", company, ["code", "name"]))
-    journals = list(odoo.search_read("account.journal", company, ["code", "name"], context={"active_test": False}))
+    _, books = odoo_company_books_get(client=client)
+    accounts = books.accounts(in_use_only=False)
+    journals = books.journals(include_archived=True)
     proposal = []
-    for setting, model, name, kind, code, reason in _SETUP_RECORDS:
+    for setting, record, name, kind, code, reason in _SETUP_RECORDS:
         if settings is not None and getattr(settings, f"{setting}_id") is not None:
             continue
-        existing = accounts if model == "account.account" else journals
+        existing = accounts if record == "account" else journals
         if any(row["name"].strip().lower() == name.lower() for row in existing):
             continue  # it exists: the bookkeeper only has to choose it
-        taken = {row["code"] for row in existing}
-        values = {"name": name, "code": _free_code(code, taken), "company_id": connection.company_id}
-        values["account_type" if model == "account.account" else "type"] = kind
-        proposal.append(ProposedRecord(id=setting, model=model, values=values, reason=reason))
+        free = _free_code(code, {row["code"] for row in existing})
+        values = (books.account_create_values(name=name, code=free, account_type=kind) if record == "account"
+                  else books.journal_create_values(name=name, code=free, journal_type=kind))
+        proposal.append(ProposedRecord(id=setting, record=record, values=values, reason=reason))
     return proposal
 
 
@@ -937,21 +899,20 @@ def setup_apply(*, client: Client, proposal_ids: list[str], by=None) -> list[Cre
     Odoo "Billing Administrator" (Adviser) right: without it Odoo's refusal is raised as it is.
     """
     wanted = set(proposal_ids)
-    _, odoo = odoo_company_client_get(client=client)
+    _, books = odoo_company_books_get(client=client)
     created: list[CreatedRecord] = []
     for record in setup_proposal(client=client):
         if record.id not in wanted:
             continue
         try:
-            odoo_id = odoo.create(record.model, record.values)
+            odoo_id = books.chart_record_create(record.record, record.values)
         except PortalError as exc:
             if not created:
                 raise
             done = ", ".join(c.label for c in created)
             raise PortalError(f"Created {done} in Odoo, then Odoo refused “{record.label}”: {exc}") from exc
-        odoo_id = odoo_id[0] if isinstance(odoo_id, list) else odoo_id
-        created.append(CreatedRecord(id=record.id, model=record.model, odoo_id=int(odoo_id), label=record.label))
-        logger.info("mappings: created %s %s in Odoo for client %s", record.model, odoo_id, client.pk)
+        created.append(CreatedRecord(id=record.id, record=record.record, odoo_id=odoo_id, label=record.label))
+        logger.info("mappings: created %s %s in Odoo for client %s", record.record, odoo_id, client.pk)
     if created:
         data = {f"{record.id}_id": record.odoo_id for record in created}
         try:

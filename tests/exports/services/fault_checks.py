@@ -23,7 +23,7 @@ def job_seed(fake_pleo, count=5, seed=11, with_receipts=True):
 @pytest.fixture
 def sleeps(monkeypatch):
     """The back-off waits of the portal's Odoo and Pleo clients, recorded instead of slept."""
-    from mappings import selectors
+    from integrations import selectors
 
     waited = []
     for name in ("odoo_client_for", "pleo_client_for"):

@@ -90,14 +90,14 @@ def test_unreachable_server_fails_the_server_check(odoo_online, failure, words, 
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("major", [15, 18])
+@pytest.mark.parametrize("major", [15, 20])
 def test_unsupported_odoo_version_is_refused_by_name(odoo_online, major):
     with responses.RequestsMock() as rsps:
         odoo_answers(rsps, {("common", "version"): rpc(version(major))})
         report = odoo_connection_verify(connection=odoo_online)
     check = checks(report)["version"]
     assert check.passed is False
-    assert f"Odoo {major}.0" in check.detail and "16 and 17" in check.detail
+    assert f"Odoo {major}.0" in check.detail and "Odoo 16, 17, 18 and 19" in check.detail
 
 
 @pytest.mark.django_db
