@@ -1,16 +1,17 @@
-"""Emulated Odoo state: creating and seeding databases, test helpers, faults, and answering JSON-RPC."""
+"""Emulated Odoo state: creating and seeding databases, test helpers, faults, and answering JSON-RPC and JSON-2."""
 import datetime
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from django.db import transaction
+from django.utils.datastructures import CaseInsensitiveMapping
 
-from sandbox.odoo import seed
+from sandbox.odoo import json2, seed
 from sandbox.odoo.engine import errors
 from sandbox.odoo.engine.errors import error_payload
-from sandbox.odoo.engine.rpc import dispatch
+from sandbox.odoo.engine.rpc import SERVER_VERSIONS, dispatch
 from sandbox.odoo.engine.schema import groups_field
 from sandbox.odoo.models import EmulatedApiKey, EmulatedDatabase, EmulatedFault, EmulatedRecord, FaultKind
 from sandbox.odoo.seeder import Seeder
@@ -32,6 +33,7 @@ __all__ = [
     "emulated_record_values",
     "rpc_handle",
     "web_route_handle",
+    "json2_handle",
 ]
 
 logger = logging.getLogger(__name__)
@@ -254,6 +256,14 @@ class OdooServer:
     def check_key(self, database, *, uid, key):
         return EmulatedApiKey.objects.filter(database=database, uid=uid, key=key).exists()
 
+    def uid_of_key(self, database, *, key) -> int | None:
+        """Whose key this is (JSON-2 has no login: the bearer key names the user), None for no active user's."""
+        match = EmulatedApiKey.objects.filter(database=database, key=key).values_list("uid", flat=True).first()
+        if match is None:
+            return None
+        user = EmulatedRecord.objects.filter(database=database, model="res.users", record_id=match).first()
+        return match if user is not None and user.values.get("active") else None
+
 
 def _json(payload) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -276,39 +286,58 @@ def rpc_handle(body: bytes, *, pinned_database: str | None = None) -> RpcRespons
     model_method = args[4] if service == "object" and len(args) > 4 else method
     fault = _fault_take(db_name, service, model, model_method) if isinstance(db_name, str) else None
     server = OdooServer(pinned_database)
-    if fault and fault.kind not in (FaultKind.AFTER_COMMIT_ERROR, FaultKind.DELAY) and not fault.after_commit:
+
+    def lost(fault):
         return _fault_response(fault, request_id, version=_error_version(server, db_name))
 
+    if _fails_before_the_call(fault):
+        return lost(fault)
+    database = server.database(db_name) if service == "object" and isinstance(db_name, str) else None
+    try:
+        result = _perform(database, lambda: dispatch(service, method, args, server=server), label=f"{service}.{method}")
+    except errors.OdooServerError as exc:
+        error = error_payload(exc, version=_error_version(server, db_name))
+        return RpcResponse(200, "application/json", _json({"jsonrpc": "2.0", "id": request_id, "error": error}))
+    payload = {"jsonrpc": "2.0", "id": request_id}
+    if result is not None:
+        payload["result"] = result
+    return _after_the_call(fault, RpcResponse(200, "application/json", _json(payload)), lost)
+
+
+def _fails_before_the_call(fault) -> bool:
+    return bool(fault) and fault.kind not in (FaultKind.AFTER_COMMIT_ERROR, FaultKind.DELAY) and not fault.after_commit
+
+
+def _perform(database, call, *, label: str = ""):
+    """Runs `call` (-> (result, env)) as one transaction of `database` and returns its result; nothing of a failed
+    call stays but the ids it used up. A call that does not fit Odoo's shapes becomes Odoo's TypeError/ValueError."""
     try:
         with transaction.atomic():
-            database = server.database(db_name) if service == "object" and isinstance(db_name, str) else None
             if database is not None:
                 # One call at a time per database, like Odoo's serialized writes on the same rows.
                 EmulatedDatabase.objects.select_for_update().filter(pk=database.pk).first()
                 database.refresh_from_db(fields=["sequences"])
-            result, env = dispatch(service, method, args, server=server)
+            result, env = call()
             if env is not None:
                 env.flush()
+            return result
     except errors.OdooServerError as exc:
         _keep_used_ids(getattr(exc, "env", None))
-        error = error_payload(exc, version=_error_version(server, db_name))
-        return RpcResponse(200, "application/json", _json({"jsonrpc": "2.0", "id": request_id, "error": error}))
+        raise
     except (IndexError, KeyError, TypeError, ValueError) as exc:
-        logger.warning("sandbox odoo: malformed call %s.%s: %s", service, method, type(exc).__name__)
-        wrapped = errors.TypeError_(str(exc)) if isinstance(exc, TypeError) else errors.ValueError_(str(exc))
-        error = error_payload(wrapped, version=_error_version(server, db_name))
-        return RpcResponse(200, "application/json", _json({"jsonrpc": "2.0", "id": request_id, "error": error}))
+        logger.warning("sandbox odoo: malformed call %s: %s", label, type(exc).__name__)
+        raise (errors.TypeError_(str(exc)) if isinstance(exc, TypeError) else errors.ValueError_(str(exc))) from None
 
-    payload = {"jsonrpc": "2.0", "id": request_id}
-    if result is not None:
-        payload["result"] = result
+
+def _after_the_call(fault, answer: RpcResponse, lost) -> RpcResponse:
+    """The answer of a call that went through, as a fault taken for it leaves it."""
     if fault and fault.kind == FaultKind.DELAY:  # slow, but the answer comes (the sleep holds no lock)
-        return RpcResponse(200, "application/json", _json(payload), sleep_seconds=fault.seconds)
+        return replace(answer, sleep_seconds=fault.seconds)
     if fault and fault.after_commit:  # the work is done and committed, the answer is lost
-        return _fault_response(fault, request_id, version=_error_version(server, db_name))
+        return lost(fault)
     if fault:  # after_commit_error: the work is done and committed, the answer is lost
         return RpcResponse(504, "text/html", b"<html><body><h1>504 Gateway Time-out</h1></body></html>")
-    return RpcResponse(200, "application/json", _json(payload))
+    return answer
 
 
 def _error_version(server, db_name) -> int:
@@ -355,8 +384,9 @@ def _fault_response(fault: EmulatedFault, request_id=None, *, version: int = 17)
 # --- web routes beside /jsonrpc -------------------------------------------------------------------
 # The first version answering JSON on each route: Odoo 19 serves JSON-2 and /web/version (v19-json2/01, 02).
 # Before it both answer an HTML 404 page (v16/118, v16/119, v17/118, v17/119, v18/119), except that 18 redirects
-# a JSON-2 call to its login page (v18/118): only a JSON answer means JSON-2.
-JSON_ROUTES_SINCE = {"json-2": 19, "web-version": 19}
+# a JSON-2 call to its login page (v18/118): only a JSON answer means JSON-2. The web client's version_info route
+# (JSON-RPC style, v19-json2/01b) is as old as the web client.
+JSON_ROUTES_SINCE = {"json-2": json2.SINCE_VERSION, "web-version": 19, "webclient-version-info": 16}
 JSON2_REDIRECTS_TO_LOGIN = {18}
 NOT_FOUND_PAGE = (
     b'<!DOCTYPE html>\n<html>\n    <head>\n        <meta charset="utf-8"/>\n        <title>Odoo</title>\n    </head>\n'
@@ -379,13 +409,19 @@ def _redirect_page(location: str) -> bytes:
     ).encode("utf-8")
 
 
-def web_route_handle(*, route: str, pinned_database: str, path: str = "", base_url: str = "") -> RpcResponse:
-    """Answers `route` ("json-2", "web-version" or "web-login") the way the database's Odoo version does.
+def web_route_handle(
+    *, route: str, pinned_database: str, path: str = "", base_url: str = "", method: str = "POST",
+    headers=None, body: bytes = b"", model: str = "", model_method: str = "",
+) -> RpcResponse:
+    """Answers `route` ("json-2", "web-version", "webclient-version-info" or "web-login") the way the database's
+    Odoo version does.
 
     `path` is the Odoo path of the request (e.g. "/json/2/res.users/context_get"), `base_url` the emulated
-    server's root (e.g. "/sandbox/odoo/db18"), which a redirect's Location starts with.
+    server's root (e.g. "/sandbox/odoo/db18"), which a redirect's Location starts with. A JSON-2 call
+    (`model`/`model_method`) comes with its HTTP `method`, `headers` (Authorization, X-Odoo-Database) and `body`.
     """
-    version = OdooServer(pinned_database).version()
+    server = OdooServer(pinned_database)
+    version = server.version()
     if route == "web-login":
         return RpcResponse(200, "text/html; charset=utf-8", LOGIN_PAGE)
     if route == "json-2" and version in JSON2_REDIRECTS_TO_LOGIN:
@@ -394,5 +430,58 @@ def web_route_handle(*, route: str, pinned_database: str, path: str = "", base_u
         return RpcResponse(303, "text/html; charset=utf-8", _redirect_page(location), headers=(("Location", location),))
     if version < JSON_ROUTES_SINCE[route]:
         return RpcResponse(404, "text/html;charset=utf-8", NOT_FOUND_PAGE)
-    # Odoo 19's JSON answers on these routes are served by the JSON-2 emulation, not by this module.
-    raise NotImplementedError(f"Odoo {version} answers {route} with JSON, which the emulator does not serve yet")
+    if route == "web-version":
+        return RpcResponse(200, json2.CONTENT_TYPE, _json(json2.web_version(version)))
+    if route == "webclient-version-info":
+        return _webclient_version_info(body, version)
+    return json2_handle(server=server, method=method, headers=headers or {}, body=body, model=model,
+                        model_method=model_method)
+
+
+def _webclient_version_info(body: bytes, version: int) -> RpcResponse:
+    """The web client's JSON-RPC route: what `common.version` gives (v19-json2/01b)."""
+    try:
+        request_id = json.loads(body or b"{}").get("id")
+    except (ValueError, AttributeError):
+        return RpcResponse(400, "text/html", b"<html><body><h1>Bad Request</h1></body></html>")
+    payload = {"jsonrpc": "2.0", "id": request_id, "result": SERVER_VERSIONS[version]}
+    return RpcResponse(200, json2.CONTENT_TYPE, _json(payload))
+
+
+# --- JSON-2 (Odoo 19) ------------------------------------------------------------------------------
+def json2_handle(
+    *, server: OdooServer, method: str, headers, body: bytes, model: str, model_method: str,
+) -> RpcResponse:
+    """Answers one call to /json/2/<model>/<method> (sandbox.odoo.json2 translates), as one transaction.
+
+    Faults apply as to JSON-RPC object calls: a fault for service "object" (or any) and this model and method.
+    """
+    headers = CaseInsensitiveMapping(dict(headers))
+    db_name = json2.database_name(headers, server.pinned)
+    database = server.database(db_name) if db_name else None
+    if database is None or database.version < json2.SINCE_VERSION:
+        return RpcResponse(404, "text/html; charset=utf-8", json2.NO_DATABASE_PAGE)
+
+    def refused(exc):
+        return RpcResponse(json2.status_of(exc), json2.CONTENT_TYPE, json2.error_body(exc))
+
+    def lost(fault):
+        if fault.kind == FaultKind.ACCESS_DENIED:
+            return refused(errors.AccessDenied())
+        return _fault_response(fault, version=database.version)
+
+    if method.upper() != "POST":
+        return refused(json2.post_only())
+    fault = _fault_take(db_name, "object", model, model_method)
+    if _fails_before_the_call(fault):
+        return lost(fault)
+    try:
+        uid = server.uid_of_key(database, key=json2.bearer_key(headers))
+        if uid is None:
+            raise json2.unknown_key()
+        ids, context, kwargs = json2.named_arguments(body)
+        result = _perform(database, lambda: json2.perform(database, uid, model, model_method, ids, context, kwargs),
+                          label=f"json-2 {model}.{model_method}")
+    except errors.OdooServerError as exc:
+        return refused(exc)
+    return _after_the_call(fault, RpcResponse(200, json2.CONTENT_TYPE, json2.result_body(result)), lost)

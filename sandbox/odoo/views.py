@@ -1,4 +1,4 @@
-"""The emulated Odoo's endpoints: POST /sandbox/odoo[/<database>]/jsonrpc and the JSON-2 probes beside it."""
+"""The emulated Odoo's endpoints: POST /sandbox/odoo[/<database>]/jsonrpc, JSON-2 and the web routes beside it."""
 import time
 
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -10,14 +10,12 @@ from sandbox.transport import BROKEN_ANSWER_HEADER
 __all__ = ["jsonrpc", "web_route"]
 
 
-@csrf_exempt
-def jsonrpc(request, database: str | None = None):
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    answer = rpc_handle(request.body, pinned_database=database)
+def _http_response(answer) -> HttpResponse:
     if answer.sleep_seconds:
         time.sleep(answer.sleep_seconds)
     response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+    for header, value in answer.headers:
+        response[header] = value
     if answer.broken:
         # Over a socket the cut-off body or the late 504 is what the caller sees; in-process the
         # transport turns this mark into the exception `requests` raises (sandbox.transport).
@@ -26,12 +24,20 @@ def jsonrpc(request, database: str | None = None):
 
 
 @csrf_exempt
-def web_route(request, database: str, route: str, **json2_target):
-    """/json/2/<model>/<method>, /web/version and /web/login, answered as the database's Odoo version does."""
+def jsonrpc(request, database: str | None = None):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return _http_response(rpc_handle(request.body, pinned_database=database))
+
+
+@csrf_exempt
+def web_route(request, database: str, route: str, model: str = "", method: str = ""):
+    """/json/2/<model>/<method>, /web/version, /web/webclient/version_info and /web/login, answered as the
+    database's Odoo version does."""
     base_url = request.path[: request.path.index(f"/{database}/") + len(database) + 1]
     path = request.path[len(base_url):]
-    answer = web_route_handle(route=route, pinned_database=database, path=path, base_url=base_url)
-    response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
-    for header, value in answer.headers:
-        response[header] = value
-    return response
+    answer = web_route_handle(
+        route=route, pinned_database=database, path=path, base_url=base_url, method=request.method,
+        headers=request.headers, body=request.body, model=model, model_method=method,
+    )
+    return _http_response(answer)

@@ -12,6 +12,11 @@ __all__ = [
     "TypeError_",
     "AttributeError_",
     "ValueError_",
+    "HttpError",
+    "BadRequest",
+    "Unauthorized",
+    "NotFound",
+    "error_data",
     "error_payload",
     "missing_reference",
 ]
@@ -75,22 +80,58 @@ class ValueError_(OdooServerError):
     traceback_name = "ValueError"
 
 
+class HttpError(OdooServerError):
+    """Werkzeug's HTTP exceptions, which Odoo 19's JSON-2 raises itself and answers with their status
+    (v19-json2/03, 60, 62e): `arguments` carry the status too, the traceback line the status text."""
+
+    code = 500
+    description = "Internal Server Error"
+
+
+class BadRequest(HttpError):
+    name = "werkzeug.exceptions.BadRequest"
+    code = 400
+    description = "Bad Request"
+
+
+class Unauthorized(HttpError):
+    name = "werkzeug.exceptions.Unauthorized"
+    code = 401
+    description = "Unauthorized"
+
+
+class NotFound(HttpError):
+    name = "werkzeug.exceptions.NotFound"
+    code = 404
+    description = "Not Found"
+
+
+def error_data(exc: OdooServerError) -> dict:
+    """The recordings' five keys of an error: JSON-RPC's `error.data`, JSON-2's whole body; tracebacks cut like
+    theirs."""
+    if isinstance(exc, HttpError):
+        arguments, line = [exc.message, exc.code], f"{exc.name}: {exc.code} {exc.description}: {exc.message}"
+    else:
+        arguments, line = [exc.message], f"{exc.traceback_name or exc.name}: {exc.message}"
+    return {
+        "name": exc.name,
+        "message": exc.message,
+        "arguments": arguments,
+        "context": {},
+        "debug": f"<traceback cut>\nTraceback (most recent call last):\n{line}",
+    }
+
+
 def error_payload(exc: OdooServerError, *, version: int = 17) -> dict:
-    """The `error` of an Odoo JSON-RPC answer: `data` with the recordings' five keys, tracebacks cut like theirs.
+    """The `error` of an Odoo JSON-RPC answer, with `data` as `error_data` makes it.
 
     `code` is 200 up to Odoo 18 and 0 from 19 (v19/04, v19/05).
     """
-    label = exc.traceback_name or exc.name
+    data = error_data(exc)
     return {
         "code": 0 if version >= 19 else 200,
         "message": "Odoo Server Error",
-        "data": {
-            "name": exc.name,
-            "debug": f"<traceback cut>\nTraceback (most recent call last):\n{label}: {exc.message}",
-            "message": exc.message,
-            "arguments": [exc.message],
-            "context": {},
-        },
+        "data": {key: data[key] for key in ("name", "debug", "message", "arguments", "context")},
     }
 
 

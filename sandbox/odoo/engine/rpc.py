@@ -7,7 +7,7 @@ from sandbox.odoo.engine.hooks import BEFORE_CREATE_HOOKS, CREATE_HOOKS, WRITE_H
 from sandbox.odoo.engine.journal_items import m2m_ids
 from sandbox.odoo.engine.schema import MODELS
 
-__all__ = ["dispatch", "SERVER_VERSIONS"]
+__all__ = ["dispatch", "model_env", "model_method", "call_method", "takes_ids", "execute", "SERVER_VERSIONS"]
 
 SERVER_VERSIONS = {
     16: {"server_version": "16.0+e-20240621", "server_version_info": [16, 0, 0, "final", 0, "e"],
@@ -104,9 +104,7 @@ def dispatch(service: str, method: str, args: list, *, server):
         if not isinstance(uid, int) or isinstance(uid, bool) or not server.check_key(database, uid=uid, key=key):
             raise errors.AccessDenied()
         call_kwargs = dict(call_kwargs or {})
-        context = call_kwargs.pop("context", None) or {}
-        env = Env(database, uid, context)
-        accounting.install(env)
+        env = model_env(database, uid, call_kwargs.pop("context", None))
         try:
             return execute(env, model, model_method, list(call_args or []), call_kwargs), env
         except errors.OdooServerError as exc:
@@ -125,7 +123,21 @@ def _database(server, name):
 
 
 # --- execute_kw ---------------------------------------------------------------------------------
+def model_env(database, uid: int, context: dict | None = None) -> Env:
+    """The environment one call of `uid` runs in (`context` as the call gives it, e.g. allowed_company_ids)."""
+    env = Env(database, uid, context or {})
+    accounting.install(env)
+    return env
+
+
 def execute(env: Env, model: str, method: str, args: list, kwargs: dict):
+    """One model method called the JSON-RPC way: positional `args` (record ids first on record methods), `kwargs`."""
+    return call_method(env, model, method, model_method(env, model, method), args, kwargs)
+
+
+def model_method(env: Env, model: str, method: str):
+    """The handler of `model.method`, or Odoo's refusal: a private method (AccessError; 18: unknown ones an
+    AttributeError), an unknown model (UserError, v17/60), an unknown method (AttributeError, v17/61, v18/61)."""
     if method.startswith("_"):
         _refuse_private(env, model, method)
     if model not in MODELS:
@@ -135,6 +147,17 @@ def execute(env: Env, model: str, method: str, args: list, kwargs: dict):
         if env.version >= 18:  # v18/61
             raise errors.AttributeError_(f"The method '{model}.{method}' does not exist")
         raise errors.AttributeError_(f"The method '{method}' does not exist on the model '{model}'")
+    return handler
+
+
+def takes_ids(handler) -> bool:
+    """Whether `handler` is a method of records (its first argument the record ids), not of the model."""
+    parameters = list(inspect.signature(handler).parameters)[2:]
+    return bool(parameters) and parameters[0] == "ids"
+
+
+def call_method(env: Env, model: str, method: str, handler, args: list, kwargs: dict):
+    """Calls `handler` with `args` and `kwargs`; a call that does not fit it is Python's TypeError, as Odoo words it."""
     try:
         bound = inspect.signature(handler).bind(env, model, *args, **kwargs)
     except TypeError as exc:
@@ -165,6 +188,9 @@ def _call_shape_message(env, model, method, handler, args, message):
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ) - 1
         return f"{owner}.{method}() takes {expected} positional arguments but {len(args) + 1} were given"
+    if message.startswith("got an unexpected keyword argument") and method == "search_read" and env.version >= 19:
+        # 19's search_read hands any other keyword on to _read_format (v19-json2/62c, 62d).
+        return f"BaseModel._read_format() {message}"
     return message
 
 
@@ -469,6 +495,12 @@ def users_has_group_on_records(env, model, ids, group_ext_id):
     return env.has_group(group_ext_id, uid=users[0])
 
 
+def users_context_get(env, model):
+    """The user's context; JSON-2 has no login, a client learns its uid here (v19-json2/02)."""
+    user = env.user
+    return {"lang": user.get("lang") or "en_US", "tz": user.get("tz") or False, "uid": env.uid}
+
+
 def move_action_post(env, model, ids):
     return accounting.move_action_post(env, _ids(ids))
 
@@ -493,6 +525,7 @@ def line_reconcile(env, model, ids):
 
 HANDLERS = {
     ("res.users", "has_group"): users_has_group,
+    ("res.users", "context_get"): users_context_get,
     ("account.move", "action_post"): move_action_post,
     ("account.move", "button_draft"): move_button_draft,
     ("account.move", "button_cancel"): move_button_cancel,

@@ -391,7 +391,16 @@ def test_odoo_18_redirects_a_json2_probe_to_its_login_page_and_has_no_web_versio
 
 
 @versions(19)
-def test_odoo_19_json_routes_are_left_to_the_json2_emulation(odoo):
-    for route in ("json-2", "web-version"):
-        with pytest.raises(NotImplementedError):
-            web_route_handle(route=route, pinned_database=odoo.name, path="/json/2/res.users/context_get")
+def test_odoo_19_answers_json_on_the_json2_and_version_routes(client, odoo):
+    version = client.get(f"/sandbox/odoo/{odoo.name}/web/version")
+    assert (version.status_code, version["Content-Type"]) == (200, "application/json; charset=utf-8")
+    assert version.json() == {"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0-20251227"}
+    uid = pleo(odoo)
+    probe = client.post(f"/sandbox/odoo/{odoo.name}/json/2/res.users/context_get", data="{}",
+                        content_type="application/json",
+                        headers={"Authorization": f"bearer {emulated_api_key(database=odoo, uid=uid)}"})
+    assert (probe.status_code, probe.json()) == (200, {"lang": "en_US", "tz": False, "uid": uid})
+    answer = web_route_handle(route="json-2", pinned_database=odoo.name, path="/json/2/res.users/context_get",
+                              headers={"authorization": "bearer wrong"}, body=b"{}", model="res.users",
+                              model_method="context_get")
+    assert (answer.status, json.loads(answer.body)["name"]) == (401, "werkzeug.exceptions.Unauthorized")
