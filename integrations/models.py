@@ -140,6 +140,11 @@ class OdooConnection(ConnectionHealth, ClientOwnedModel):
     company_id = models.PositiveIntegerField(_("Odoo company id"), null=True, blank=True)
     company_name = models.CharField(_("Odoo company"), max_length=200, blank=True)
     server_version = models.CharField(_("server version"), max_length=50, blank=True)
+    # How the portal talks to the server, as Verify found out (JSON-2 where Odoo 19+ offers it).
+    protocol = models.CharField(_("protocol"), max_length=10, choices=[("json-rpc", "JSON-RPC"), ("json-2", "JSON-2")],
+                                default="json-rpc")
+    # When the user's API key stops working (Odoo 18+ keys expire; 16 and 17 keys never do).
+    key_expires_at = models.DateTimeField(_("API key expires"), null=True, blank=True)
     user_id = models.PositiveIntegerField(_("Odoo user id"), null=True, blank=True)
     verified_at = models.DateTimeField(_("last verified"), null=True, blank=True)
     verification_passed = models.BooleanField(_("verification passed"), null=True, blank=True)

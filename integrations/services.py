@@ -27,7 +27,7 @@ from integrations.odoo.books import (
     SETTINGS_GROUP,
     OdooBooks,
 )
-from integrations.odoo.client import OdooClient, OdooCredentials
+from integrations.odoo.client import JSON2, JSONRPC, OdooClient, OdooCredentials
 from integrations.odoo.dialects import SUPPORTED_VERSIONS
 from integrations.odoo.errors import (
     OdooAuthenticationError,
@@ -73,6 +73,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 SUPPORTED_ODOO_VERSIONS = SUPPORTED_VERSIONS
+# A key expiring within this many days makes the connection need attention (Verify, the dashboard).
+KEY_EXPIRY_WARNING_DAYS = 14
 # The export reads jobs and items and writes events and item results (pleo-api README §3).
 PLEO_REQUIRED_SCOPES = ("export-jobs:read", "export-jobs:write", "export-items:read")
 
@@ -316,6 +318,7 @@ def odoo_client_for(connection: OdooConnection, *, company: bool = True) -> Odoo
         ),
         company_id=connection.company_id if company else None,
         uid=connection.user_id,
+        protocol=connection.protocol,
         session=http_session(),
         timeout=settings.ODOO_TIMEOUT_SECONDS,
         max_retries=settings.ODOO_MAX_RETRIES,
@@ -491,6 +494,7 @@ ODOO_CHECK_TITLES = {
     "version": "Odoo version is 16, 17, 18 or 19",
     "database": "The database exists",
     "login": "Login e-mail and API key are accepted",
+    "key": "The API key does not expire soon",
     "accountant": "The user has Accounting rights (Accountant or Adviser)",
     "settings": "The user has Settings rights (Administration: Settings)",
     "company": "The user is allowed in the chosen company",
@@ -508,7 +512,7 @@ def odoo_connection_verify(*, connection: OdooConnection) -> ConnectionCheck:
     Stores the report, the detected version and user, and the company list on the connection.
     A failed step stops the steps that depend on it; they are listed as not checked.
     """
-    report = _checks_run(connection, _odoo_checks, ODOO_CHECK_TITLES, optional={"contact_creation", "adviser"})
+    report = _checks_run(connection, _odoo_checks, ODOO_CHECK_TITLES, optional={"key", "contact_creation", "adviser"})
     connection.server_version, connection.user_id = report.server_version, report.user_id
     _report_store(connection, report)
     return report
@@ -527,6 +531,12 @@ def _odoo_checks(connection: OdooConnection, report: ConnectionCheck) -> None:
 
     client = odoo_client_for(connection, company=False)
     try:
+        # JSON-2 where the server offers it (19+), asked rather than guessed; a failed probe leaves JSON-RPC,
+        # whose version call then says what is wrong with the address.
+        connection.protocol = client.detect_protocol()
+    except OdooError:
+        connection.protocol = client.protocol = JSONRPC
+    try:
         info = client.version()
         major = int(info["server_version_info"][0])
         report.server_version = str(info.get("server_version") or major)
@@ -538,7 +548,8 @@ def _odoo_checks(connection: OdooConnection, report: ConnectionCheck) -> None:
         report.fail("server", title["server"], _odoo_sentence(exc, connection.url),
                     "Check the address and that the Odoo instance is running and reachable from the portal.")
         raise _Stop
-    report.ok("server", title["server"], f"Odoo {report.server_version}")
+    report.ok("server", title["server"], f"Odoo {report.server_version}"
+              + (" (JSON-2)" if connection.protocol == JSON2 else " (JSON-RPC)"))
     if major not in SUPPORTED_ODOO_VERSIONS:
         versions = ", ".join(map(str, SUPPORTED_ODOO_VERSIONS[:-1]))
         report.fail("version", title["version"],
@@ -588,6 +599,7 @@ def _odoo_checks(connection: OdooConnection, report: ConnectionCheck) -> None:
     report.ok("database", title["database"], database)
     report.user_id = connection.user_id = uid
     report.ok("login", title["login"], f"Logged in as user {uid}.")
+    _odoo_key_check(OdooBooks(client, version=major, company_id=None), connection, report)
 
     try:
         _odoo_rights_checks(OdooBooks(client, version=major, company_id=None), connection, report)
@@ -595,6 +607,29 @@ def _odoo_checks(connection: OdooConnection, report: ConnectionCheck) -> None:
         step = next((k for k in ODOO_CHECK_TITLES if k not in {c.key for c in report.checks}), "company")
         report.fail(step, title[step], _odoo_sentence(exc, connection.url), "Try Verify again; if it keeps failing, check the user's rights in Odoo.")
         raise _Stop
+
+
+def _odoo_key_check(books: OdooBooks, connection: OdooConnection, report: ConnectionCheck) -> None:
+    """18+ keys expire (odoo-contract 112, 113): how many days are left, before exports stop."""
+    title = ODOO_CHECK_TITLES["key"]
+    try:
+        connection.key_expires_at = books.key_expiry()
+    except OdooError:
+        connection.key_expires_at = None
+        report.fail("key", title, "Odoo did not say when the user's API keys expire.",
+                    "Check the key's expiry date in Odoo (Preferences → Account Security).", required=False)
+        return
+    if connection.key_expires_at is None:
+        report.ok("key", title, "The API key does not expire.", required=False)
+        return
+    days = (connection.key_expires_at - timezone.now()).days
+    when = f"on {connection.key_expires_at:%Y-%m-%d} ({days} days from now)" if days >= 0 else "already"
+    if days < KEY_EXPIRY_WARNING_DAYS:
+        report.fail("key", title, f"The user's API key expires {when}; exports stop then.",
+                    "In Odoo make a new API key for the integration user (Preferences → Account Security → New "
+                    "API Key) and enter it here.", required=False)
+    else:
+        report.ok("key", title, f"The API key expires {when}.", required=False)
 
 
 def _odoo_rights_checks(books: OdooBooks, connection: OdooConnection, report: ConnectionCheck) -> None:

@@ -256,5 +256,5 @@ def _account_unusable(accounts: dict, account_id: int | None) -> str:
     if row is None or not row["in_company"]:
         return "was deleted"
     if row["retired"]:
-        return "is deprecated"
+        return f"is {row['retired']}"
     return ""

@@ -246,7 +246,7 @@ def _odoo_ids_check(client: Client, values: dict, errors: dict) -> dict:
             continue
         label = f"{row['code']} {row['name']}"
         if row["retired"]:
-            errors[f"{name}_id"] = f"{what}: “{label}” is deprecated in Odoo. Choose an account in use."
+            errors[f"{name}_id"] = f"{what}: “{label}” is {row['retired']} in Odoo. Choose an account in use."
         elif row["account_type"] not in types:
             found = ODOO_ACCOUNT_TYPE_LABELS.get(row["account_type"], row["account_type"])
             errors[f"{name}_id"] = f"{what} must be of type {_type_words(types)}; “{label}” is of type {found}."
@@ -720,7 +720,8 @@ def category_mapping_bulk_update(*, client: Client, rows: list[dict], by=None) -
                 if account is None or not account["in_company"]:
                     errors.append(f"{category}: Odoo {company} has no account with id {account_id}. Refresh the list and choose again.")
                 elif account["retired"]:
-                    errors.append(f"{category}: the Odoo account “{account['code']} {account['name']}” is deprecated. Choose an account in use.")
+                    errors.append(f"{category}: the Odoo account “{account['code']} {account['name']}” is "
+                                  f"{account['retired']}. Choose an account in use.")
                 else:
                     labels[("account", account_id)] = f"{account['code']} {account['name']}"
             if tax_id is not None:

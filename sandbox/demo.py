@@ -23,14 +23,14 @@ from mappings.services import (
     tag_sync,
 )
 from sandbox.odoo.models import EmulatedDatabase, EmulatedRecord
-from sandbox.odoo.services import emulated_database_create, emulated_user_groups_set
+from sandbox.odoo.services import emulated_database_create, emulated_uid, emulated_user_groups_set
 from sandbox.pleo.models import Company, Tag
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create, sandbox_company_create
 from sandbox.transport import sandboxes_in_process
 
-# The reverse-charge purchase tax of the Dutch chart ("21% R" in 17, "21% BTW verlegd" in 16).
-REVERSE_CHARGE_TAX = {16: 23, 17: 18}
+# The reverse-charge purchase tax of the Dutch chart ("21% R" from 17, "21% BTW verlegd" in 16).
+REVERSE_CHARGE_TAX = {16: 23, 17: 18, 18: 16, 19: 16}
 EXPENSE_CODES = ["400100", "400200", "401600", "401700", "402000", "409000"]
 
 __all__ = ["DemoSummary", "DEMO_CLIENTS", "demo_seed", "export_mappings_seed"]
@@ -63,7 +63,7 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
         api_key = secrets.token_hex(20)
         database = emulated_database_create(name=database_name, version=version, api_keys={DEMO_LOGIN: api_key})
         # The recorded integration user lacks these two; the demo shows every check passing.
-        emulated_user_groups_set(database=database, uid=6,
+        emulated_user_groups_set(database=database, uid=emulated_uid(version=version, login=DEMO_LOGIN),
                                  add=["base.group_partner_manager", "account.group_account_manager"])
         # The emulated Odoo company carries the client's name, so the demo reads naturally.
         odoo_company = EmulatedRecord.objects.get(database=database, model="res.company", record_id=1)
@@ -105,14 +105,16 @@ def export_mappings_seed(*, client: Client, database: EmulatedDatabase, company:
     """
     # The company's chart read once: a lookup per account read the whole chart each time.
     charted = EmulatedRecord.objects.filter(database=database, model="account.account")
+    # A company's account: company_id until 17, company_ids from 18 (odoo-contract 13, 14).
     account_ids = {values["code"]: record_id for record_id, values in charted.values_list("record_id", "values")
-                   if values["company_id"] == odoo_company_id}
+                   if odoo_company_id in (values.get("company_ids") or [values.get("company_id")])}
 
     def account(code):
         return account_ids[code]
 
     # The export creates supplier and employee contacts it cannot find (Extra Rights: Contact Creation).
-    emulated_user_groups_set(database=database, uid=6, add=["base.group_partner_manager"])
+    emulated_user_groups_set(database=database, uid=emulated_uid(version=database.version, login="pleo@example.com"),
+                             add=["base.group_partner_manager"])
     booking_settings_update(client=client, data={
         "wallet_account_id": account("106001"),
         "out_of_pocket_account_id": account("149000"),

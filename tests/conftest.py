@@ -89,7 +89,7 @@ def sandbox_http(monkeypatch):
     monkeypatch.setattr(services, "http_session", in_process_session)
 
 
-ODOO_VERSIONS = (16, 17)  # the Odoo versions the emulator serves; fake_odoo runs a test on each
+ODOO_VERSIONS = (16, 17, 18, 19)  # the Odoo versions the emulator serves; fake_odoo runs a test on each
 
 
 @pytest.fixture(params=ODOO_VERSIONS, ids=[f"odoo{v}" for v in ODOO_VERSIONS])
@@ -97,18 +97,21 @@ def fake_odoo(request, db, sandbox_http):
     """An emulated Odoo database of each supported version, seeded like the recordings."""
     from types import SimpleNamespace
 
-    from sandbox.odoo.services import emulated_api_key, emulated_database_create
+    from sandbox.odoo.services import emulated_api_key, emulated_database_create, emulated_uid
     from sandbox.transport import SANDBOX_TEST_URL
 
     name = f"client{request.param}"
     database = emulated_database_create(name=name, version=request.param)
+    uid = emulated_uid(version=request.param, login="pleo@example.com")
     return SimpleNamespace(
         database=database,
         version=request.param,
         url=f"{SANDBOX_TEST_URL}/sandbox/odoo/{name}",
         name=name,
         login="pleo@example.com",
-        api_key=emulated_api_key(database=database, uid=6),
+        uid=uid,  # the integration user's; the user without accounting rights is norights_uid
+        norights_uid=emulated_uid(version=request.param, login="norights@example.com"),
+        api_key=emulated_api_key(database=database, uid=uid),
     )
 
 

@@ -45,7 +45,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("fake_odoo", [17], 
 @pytest.fixture
 def secret_client(export_client, fake_odoo, fake_pleo):  # noqa: F811
     """The exported client, its Odoo user's key and its Pleo token replaced by the distinctive values."""
-    EmulatedApiKey.objects.filter(database=fake_odoo.database, uid=6).update(key=ODOO_KEY)
+    EmulatedApiKey.objects.filter(database=fake_odoo.database, uid=fake_odoo.uid).update(key=ODOO_KEY)
     api_token_create(company=fake_pleo.company, token=PLEO_TOKEN)
     odoo_connection_save(client=export_client, data={"url": fake_odoo.url, "database": fake_odoo.name,
                                                      "login": fake_odoo.login}, api_key=ODOO_KEY)

@@ -76,7 +76,8 @@ class OdooBooks:
         return self.client.search_count("account.account", domain)
 
     def accounts_read(self, ids) -> dict[int, dict]:
-        """Accounts by id, archived ones too, each with `in_company` and `retired` (deprecated or archived)."""
+        """Accounts by id, archived ones too, each with `in_company` and `retired`: "" in use, else what Odoo
+        calls it ("deprecated" until 18, "archived" in 19)."""
         ids = sorted(set(ids))
         if not ids:
             return {}
@@ -86,7 +87,8 @@ class OdooBooks:
         return {row["id"]: {"id": row["id"], "code": row["code"], "name": row["name"],
                             "account_type": row.get("account_type"),
                             "in_company": self.company_id in self.dialect.account_companies_of(row),
-                            "retired": self.dialect.account_retired(row)} for row in rows}
+                            "retired": self.dialect.account_retired_word if self.dialect.account_retired(row) else ""}
+                for row in rows}
 
     def account_create_values(self, *, name: str, code: str, account_type: str) -> dict:
         return {"name": name, "code": code, "account_type": account_type,

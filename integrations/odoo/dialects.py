@@ -47,6 +47,11 @@ class Dialect:
             return list(value or [])
         return [value[0]] if isinstance(value, list) and value else []
 
+    @property
+    def account_retired_word(self) -> str:
+        """What Odoo calls an account taken out of use on this version."""
+        return "deprecated" if self.account_in_use[0] == "deprecated" else "archived"
+
     def account_retired(self, row: dict) -> bool:
         field, _, in_use = self.account_in_use
         return bool(row.get(field)) != in_use  # the field is always read (account_fields)

@@ -19,7 +19,7 @@ def test_verify_client_prints_the_report_and_exits_non_zero_on_a_failed_check(od
 
 @pytest.mark.django_db
 def test_verify_client_passes_when_both_sides_pass(odoo_connection_to_sandbox, pleo_connection_to_sandbox, fake_odoo, capsys):
-    emulated_user_groups_set(database=fake_odoo.database, uid=6, add=["base.group_partner_manager"])
+    emulated_user_groups_set(database=fake_odoo.database, uid=fake_odoo.uid, add=["base.group_partner_manager"])
     odoo_connection_verify(connection=odoo_connection_to_sandbox)
     odoo_company_choose(connection=odoo_connection_to_sandbox, company_id=1)
     call_command("verify_client", str(odoo_connection_to_sandbox.client.pk))

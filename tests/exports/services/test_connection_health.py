@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test
 def test_a_refused_odoo_key_marks_the_client_and_the_schedule_skips_it_until_new_key(export_client, fake_odoo, fake_pleo):
     items = export_items_generate(company=fake_pleo.company, count=3, seed=2, kinds=["card_purchase"], with_receipts=False)
     export_job_create(company=fake_pleo.company, items=items)
-    EmulatedApiKey.objects.filter(database=fake_odoo.database, uid=6).update(key="revoked in Odoo")
+    EmulatedApiKey.objects.filter(database=fake_odoo.database, uid=fake_odoo.uid).update(key="revoked in Odoo")
 
     with pytest.raises(OdooAuthenticationError):
         export_queue_poll(client_id=export_client.pk)
@@ -33,8 +33,8 @@ def test_a_refused_odoo_key_marks_the_client_and_the_schedule_skips_it_until_new
     assert export_queue_poll(client_id=export_client.pk) == []  # skipped: no call to Odoo, no new run
     assert ExportRun.objects.count() == runs_before
 
-    EmulatedApiKey.objects.filter(database=fake_odoo.database, uid=6).update(key="a new key")
-    new_key = emulated_api_key(database=fake_odoo.database, uid=6)
+    EmulatedApiKey.objects.filter(database=fake_odoo.database, uid=fake_odoo.uid).update(key="a new key")
+    new_key = emulated_api_key(database=fake_odoo.database, uid=fake_odoo.uid)
     odoo_connection_save(client=export_client, data={"url": odoo.url, "database": odoo.database, "login": odoo.login},
                          api_key=new_key)
     runs = export_queue_poll(client_id=export_client.pk)
@@ -48,7 +48,7 @@ def test_a_refused_odoo_key_marks_the_client_and_the_schedule_skips_it_until_new
 @pytest.mark.django_db
 def test_verify_passing_clears_a_refusal_and_failing_notes_why(export_client, fake_odoo):
     odoo = export_client.odoo_connection
-    key = EmulatedApiKey.objects.get(database=fake_odoo.database, uid=6)
+    key = EmulatedApiKey.objects.get(database=fake_odoo.database, uid=fake_odoo.uid)
     stored = key.key
     key.key = "something else"
     key.save()

@@ -11,7 +11,7 @@ from sandbox.odoo.services import emulated_user_groups_set
 @pytest.mark.django_db
 def test_enter_verify_choose_company_and_verify_again(client, superuser, client_company, fake_odoo, caplog):
     caplog.set_level(logging.DEBUG)
-    emulated_user_groups_set(database=fake_odoo.database, uid=6,
+    emulated_user_groups_set(database=fake_odoo.database, uid=fake_odoo.uid,
                              add=["base.group_partner_manager", "account.group_account_manager"])
     client.force_login(superuser)
     form = {"client": client_company.pk, "url": fake_odoo.url, "database": fake_odoo.name,

@@ -7,7 +7,7 @@ from mappings.models import BookingSettings, CategoryMapping, SyncRun
 from mappings.services import category_mappings_refresh
 from sandbox.odoo.services import emulated_user_groups_set
 from tests.factories import ClientFactory
-from tests.odoo_lookups import odoo_account
+from tests.odoo_lookups import odoo_account, odoo_accounts_retire
 
 
 def category(client, code, name):
@@ -83,7 +83,7 @@ def test_categories_are_refreshed_and_mapped_in_bulk_from_one_page(client, super
     assert office.odoo_account_label.startswith("400400 ")
     assert office.history.first().history_user == superuser
 
-    odoo_admin.write("account.account", [account], {"deprecated": True})
+    odoo_accounts_retire(odoo_admin, [account])
     page = client.post(url, form)
     assert page.status_code == 200
     assert "6810 Office supplies: the Odoo account" in page.content.decode()
@@ -123,8 +123,9 @@ def test_setup_helper_shows_the_proposal_then_odoos_refusal_then_what_was_create
     page = client.get(url)
     assert b"109900 Pleo Wallet" in page.content and b"Confirm" in page.content
     page = client.post(url, {"proposal": ["wallet_account"]})
-    assert "Invoicing/Billing Administrator" in page.content.decode()  # no Adviser right yet: nothing created
-    emulated_user_groups_set(database=fake_odoo.database, uid=6, add=["account.group_account_manager"])
+    # No Adviser right yet: Odoo's refusal is shown and nothing is created.
+    assert "You are not allowed to create &#x27;Account&#x27;" in page.content.decode()
+    emulated_user_groups_set(database=fake_odoo.database, uid=fake_odoo.uid, add=["account.group_account_manager"])
     page = client.post(url, {"proposal": ["wallet_account", "out_of_pocket_account", "card_journal"]})
     html = page.content.decode()
     assert "Created in Odoo" in html and "109900 Pleo Wallet" in html and "PLEO Pleo" in html

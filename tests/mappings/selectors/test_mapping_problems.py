@@ -5,7 +5,7 @@ from mappings.choices import ProblemKind
 from mappings.models import TaxMapping
 from mappings.selectors import mapping_problems
 from mappings.services import booking_settings_update, category_mapping_bulk_update, category_mappings_refresh
-from tests.odoo_lookups import odoo_account, odoo_purchase_tax
+from tests.odoo_lookups import odoo_account, odoo_accounts_retire, odoo_purchase_tax, odoo_retired_word
 from tests.mappings.services.test_booking_settings_update import valid_data  # noqa: F401
 
 
@@ -45,17 +45,16 @@ def test_accounts_journals_and_taxes_archived_or_deprecated_in_odoo_are_problems
         {"id": office.pk, "odoo_account_id": odoo_account(odoo_admin, "400400"), "default_tax_id": tax}])
     assert ProblemKind.SETTING_UNUSABLE not in kinds(mapping_problems(client=connected_client))
 
-    odoo_admin.write("account.account", [settings.wallet_account_id, odoo_account(odoo_admin, "400400")],
-                     {"deprecated": True})
+    odoo_accounts_retire(odoo_admin, [settings.wallet_account_id, odoo_account(odoo_admin, "400400")])
     odoo_admin.write("account.journal", [settings.card_journal_id], {"active": False})
     odoo_admin.write("account.tax", [tax], {"active": False})
     TaxMapping.objects.create(client=connected_client, odoo_tax_id=tax, odoo_tax_name="21% old", archived=True,
                               pleo_tax_code_id="abc", skip_reason="Removed or archived in Odoo.")
     problems = mapping_problems(client=connected_client)
     messages = "\n".join(p.message for p in problems)
-    assert f"The Pleo Wallet account “{settings.wallet_account_label}” is deprecated in Odoo" in messages
+    assert f"The Pleo Wallet account “{settings.wallet_account_label}” is {odoo_retired_word(odoo_admin)} in Odoo" in messages
     assert f"The card-expense journal “{settings.card_journal_label}” is archived in Odoo" in messages
-    assert "“6810 Office supplies” is mapped to the Odoo account" in messages and "which is deprecated" in messages
+    assert "“6810 Office supplies” is mapped to the Odoo account" in messages and f"which is {odoo_retired_word(odoo_admin)}" in messages
     assert "of the Pleo category “6810 Office supplies” is archived in Odoo" in messages
     assert "The tax “21% old” is archived in Pleo (Removed or archived in Odoo.)" in messages
     assert kinds(problems).count(ProblemKind.SETTING_UNUSABLE) == 2

@@ -6,12 +6,21 @@ from mappings.choices import BookingMode, TopUpHandling
 from mappings.models import BookingSettings
 from mappings.selectors import odoo_choices_for
 from mappings.services import booking_settings_update
+from tests.odoo_lookups import odoo_account_company, odoo_accounts_retire, odoo_company_domain, odoo_retired_word
 
 
 def account_of_type(odoo, account_type, *, company_id=1):
-    rows = odoo.search_read("account.account", [("account_type", "=", account_type), ("company_id", "=", company_id)],
-                            ["code", "name"], limit=1)
+    domain = [("account_type", "=", account_type), *map(tuple, odoo_company_domain(odoo, company_id))]
+    rows = odoo.search_read("account.account", domain, ["code", "name"], limit=1)
     return next(iter(rows))["id"]
+
+
+def bill_journal_label(client) -> str:
+    # "Vendor Bills" until 18, "Purchases" in 19 (odoo-contract 16).
+    from integrations.models import OdooConnection
+
+    version = OdooConnection.objects.get(client=client).server_version
+    return "BILL Purchases" if version.startswith("19") else "BILL Vendor Bills"
 
 
 def journal_of_type(odoo, journal_type):
@@ -41,7 +50,7 @@ def test_valid_settings_are_saved_with_code_name_labels(connected_client, valid_
     settings.refresh_from_db()
     assert settings.payables_account_label.startswith("130000 ")
     assert settings.card_journal_label == "MISC Miscellaneous Operations"
-    assert settings.bill_journal_label == "BILL Vendor Bills"
+    assert settings.bill_journal_label == bill_journal_label(connected_client)
     assert settings.poll_interval_minutes == 5
     assert settings.history.first().history_user == superuser
 
@@ -100,10 +109,10 @@ def test_account_of_another_odoo_company_is_refused(connected_client, odoo_admin
 
 @pytest.mark.django_db
 def test_deprecated_account_is_refused(connected_client, odoo_admin, valid_data):
-    odoo_admin.write("account.account", [valid_data["wallet_account_id"]], {"deprecated": True})
+    odoo_accounts_retire(odoo_admin, [valid_data["wallet_account_id"]])
     with pytest.raises(ValidationError) as refused:
         booking_settings_update(client=connected_client, data=valid_data)
-    assert "is deprecated in Odoo" in refused.value.message_dict["wallet_account_id"][0]
+    assert f"is {odoo_retired_word(odoo_admin)} in Odoo" in refused.value.message_dict["wallet_account_id"][0]
 
 
 @pytest.mark.django_db
@@ -130,7 +139,7 @@ def test_changing_one_setting_keeps_the_others_and_records_history(connected_cli
     booking_settings_update(client=connected_client, data=valid_data)
     settings = booking_settings_update(client=connected_client, data={"poll_interval_minutes": 15})
     assert settings.poll_interval_minutes == 15
-    assert settings.bill_journal_label == "BILL Vendor Bills"
+    assert settings.bill_journal_label == bill_journal_label(connected_client)
     assert [h.poll_interval_minutes for h in settings.history.all()] == [15, 5]
 
 
@@ -141,6 +150,6 @@ def test_pick_lists_show_code_name_and_are_cached_until_refreshed(connected_clie
     assert any(label.startswith("130000 ") for label in labels)
     assert {o.type for o in choices.journals} >= {"general", "purchase"}
     odoo_admin.create("account.account", {"code": "1099", "name": "Pleo Wallet", "account_type": "asset_current",
-                                          "company_id": 1})
+                                          **odoo_account_company(odoo_admin, 1)})
     assert "1099 Pleo Wallet" not in [o.label for o in odoo_choices_for(client=connected_client).accounts]
     assert "1099 Pleo Wallet" in [o.label for o in odoo_choices_for(client=connected_client, refresh=True).accounts]

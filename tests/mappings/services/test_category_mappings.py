@@ -7,7 +7,7 @@ from mappings.models import CategoryMapping
 from mappings.services import category_mapping_bulk_update, category_mappings_copy, category_mappings_refresh
 from sandbox.pleo.models import BookkeepingAccount
 from sandbox.pleo.services import ACCOUNTS
-from tests.odoo_lookups import odoo_account, odoo_purchase_tax
+from tests.odoo_lookups import odoo_account, odoo_accounts_retire, odoo_purchase_tax, odoo_retired_word
 
 # Both databases: rows updated under SELECT ... FOR UPDATE.
 pytestmark = pytest.mark.both_databases
@@ -93,7 +93,7 @@ def test_bulk_update_stores_account_and_tax_as_code_name_with_who_did_it(connect
 def test_bulk_update_refuses_every_row_when_one_is_wrong_naming_the_category(connected_client, odoo_admin, odoo_admin_b):
     category_mappings_refresh(client=connected_client)
     deprecated = odoo_account(odoo_admin, TRAVEL_CODE)
-    odoo_admin.write("account.account", [deprecated], {"deprecated": True})
+    odoo_accounts_retire(odoo_admin, [deprecated])
     other_company = odoo_account(odoo_admin_b, OFFICE_CODE, company_id=2)
     sales_tax = {"id": odoo_admin.create("account.tax", {"name": "21% sales", "amount": 21.0, "amount_type": "percent",
                                                          "type_tax_use": "sale", "company_id": 1})}
@@ -107,7 +107,7 @@ def test_bulk_update_refuses_every_row_when_one_is_wrong_naming_the_category(con
         category_mapping_bulk_update(client=connected_client, rows=rows)
     messages = refused.value.messages
     assert len(messages) == 3
-    assert messages[0].startswith("7130 Travel - local transport:") and "is deprecated" in messages[0]
+    assert messages[0].startswith("7130 Travel - local transport:") and f"is {odoo_retired_word(odoo_admin)}" in messages[0]
     assert messages[1].startswith("7140 Travel - accommodation:") and "has no account with id" in messages[1]
     assert messages[2].startswith("7200 Meals and entertainment:") and "must be a purchase tax" in messages[2]
     assert not CategoryMapping.objects.filter(client=connected_client).exclude(odoo_account_id=None).exists()
@@ -143,7 +143,7 @@ def test_copy_maps_the_target_by_pleo_number_and_odoo_account_code(
     ])
     # Client B's Pleo numbers its hotel category differently, and its Odoo has retired the travel account.
     BookkeepingAccount.objects.filter(company=second_client.pleo_company, code="7140").update(code="7145")
-    odoo_admin_b.write("account.account", [odoo_account(odoo_admin_b, TRAVEL_CODE, company_id=2)], {"deprecated": True})
+    odoo_accounts_retire(odoo_admin_b, [odoo_account(odoo_admin_b, TRAVEL_CODE, company_id=2)])
 
     result = category_mappings_copy(source=connected_client, target=second_client, by=superuser)
 

@@ -5,16 +5,18 @@ from integrations.odoo.errors import OdooPermissionError
 from mappings.models import BookingSettings
 from mappings.services import setup_apply, setup_proposal
 from sandbox.odoo.services import emulated_user_groups_set
+from tests.odoo_lookups import odoo_account_company, odoo_company_domain
 
 
 @pytest.fixture
 def adviser(fake_odoo):
     """The integration user (6) with Odoo's Billing Administrator (Adviser) right."""
-    emulated_user_groups_set(database=fake_odoo.database, uid=6, add=["account.group_account_manager"])
+    emulated_user_groups_set(database=fake_odoo.database, uid=fake_odoo.uid, add=["account.group_account_manager"])
 
 
 def names(odoo, model):
-    return {row["name"] for row in odoo.search_read(model, [("company_id", "=", 1)], ["name"])}
+    domain = odoo_company_domain(odoo, 1) if model == "account.account" else [("company_id", "=", 1)]
+    return {row["name"] for row in odoo.search_read(model, domain, ["name"])}
 
 
 @pytest.mark.django_db
@@ -56,7 +58,7 @@ def test_only_the_confirmed_proposals_are_created(connected_client, odoo_admin, 
 @pytest.mark.django_db
 def test_a_taken_code_moves_to_the_next_free_one(connected_client, odoo_admin, adviser):
     odoo_admin.create("account.account", {"code": "109900", "name": "Something else", "account_type": "asset_current",
-                                          "company_id": 1})
+                                          **odoo_account_company(odoo_admin, 1)})
     wallet = setup_proposal(client=connected_client)[0]
     assert wallet.values["code"] == "109901"
 
@@ -65,5 +67,5 @@ def test_a_taken_code_moves_to_the_next_free_one(connected_client, odoo_admin, a
 def test_without_the_adviser_right_odoos_refusal_is_shown(connected_client, odoo_admin):
     with pytest.raises(OdooPermissionError) as refused:
         setup_apply(client=connected_client, proposal_ids=["wallet_account"])
-    assert "Invoicing/Billing Administrator" in str(refused.value)
+    assert "You are not allowed to create 'Account' (account.account) records" in str(refused.value)
     assert "Pleo Wallet" not in names(odoo_admin, "account.account")
