@@ -20,6 +20,7 @@ from exports.models import ExportRecord, ExportRun
 from exports.schedules import poll_schedule_name
 from integrations.choices import ClientStatus
 from integrations.models import Client
+from integrations.services import KEY_EXPIRY_WARNING_DAYS
 from mappings.choices import SyncRunStatus
 from mappings.models import SyncRun
 
@@ -49,7 +50,7 @@ class ConnectionState:
     """One connection's health in words, with the page that shows it."""
 
     label: str  # "Odoo" or "Pleo"
-    state: str  # verified, failing, refused, unverified, verify_failed, missing
+    state: str  # verified, failing, refused, unverified, verify_failed, key_expiring, missing
     text: str
     url: str
 
@@ -167,6 +168,12 @@ def _connection_state(client: Client, attribute: str, label: str) -> ConnectionS
         return ConnectionState(label, "unverified", "not verified yet", url)
     if not connection.verification_passed:
         return ConnectionState(label, "verify_failed", f"Verify failed on {_when(connection.verified_at)}", url)
+    expires = getattr(connection, "key_expires_at", None)  # Odoo 18+ keys expire
+    if expires and expires < timezone.now() + timedelta(days=KEY_EXPIRY_WARNING_DAYS):
+        days = (expires - timezone.now()).days
+        left = f"in {days} days" if days > 0 else "today" if expires > timezone.now() else "already"
+        return ConnectionState(label, "key_expiring", f"API key expires {left} ({_when(expires)}): make a new key in "
+                                                      "Odoo and enter it on the connection before exports stop", url)
     return ConnectionState(label, "verified", "verified", url)
 
 

@@ -197,3 +197,24 @@ def test_the_number_of_queries_does_not_grow_with_the_clients(superuser, staff_u
     assert _queries(admin_browser) == few
     assert _queries(staff_browser) == few_staff
     assert len(_names(staff_browser.get("/admin/"))) == 30
+
+
+@pytest.mark.django_db
+def test_a_client_whose_odoo_key_expires_within_14_days_needs_attention_before_exports_stop(client, superuser):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    soon, later = client_make("India Key Soon BV"), client_make("Juliet Key Later BV")
+    now = timezone.now()
+    type(soon.odoo_connection).objects.filter(client=soon).update(key_expires_at=now + timedelta(days=9, hours=1))
+    type(later.odoo_connection).objects.filter(client=later).update(key_expires_at=now + timedelta(days=60))
+
+    response = _dashboard(client, superuser)
+
+    india = _row(response, "India Key Soon BV")
+    assert india.odoo.state == "key_expiring"
+    assert india.attention[0].startswith("Odoo: API key expires in 9 days (")
+    assert "make a new key in Odoo" in " ".join(_cell(response, "India Key Soon BV", "odoo"))
+    assert _row(response, "Juliet Key Later BV").attention == []
+    assert _names(response).index("India Key Soon BV") < _names(response).index("Juliet Key Later BV")
