@@ -70,7 +70,7 @@ class Command(BaseCommand):
         from exports.bench import BENCH_KINDS, bench_lines, bench_run
 
         engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-        self.stdout.write(f"# {options['clients']} clients (emulated Odoo 16 and 17 in turn), {options['expenses']} "
+        self.stdout.write(f"# {options['clients']} clients (emulated Odoo 16, 17, 18 and 19 in turn), {options['expenses']} "
                           f"expenses per case on {engine}, fresh clients per case")
         self.stdout.write("# transport: in-process sandboxes (integrations.services.http_session patched to "
                           "sandbox.transport.in_process_session), no socket")
