@@ -130,7 +130,7 @@ def _spread(total: int, parts: int) -> list[int]:
 
 @transaction.atomic
 def bench_clients_seed(*, prefix: str, clients: int, expenses: int, receipts: bool,
-                       kinds: list[str] | None = None, bills: bool = False,
+                       kinds: list[str] | None = None, bills: bool = False, versions=BENCH_VERSIONS,
                        base_url: str = BENCH_BASE_URL) -> list[Client]:
     """`clients` clients (emulated Odoo 16, 17, 18 and 19 in turn) with every mapping the export needs and
     `expenses` Pleo expenses spread over them in jobs of JOB_SIZE; with `bills`, purchases as vendor bills."""
@@ -138,7 +138,7 @@ def bench_clients_seed(*, prefix: str, clients: int, expenses: int, receipts: bo
     for index, count in enumerate(_spread(expenses, clients)):
         name = f"{prefix}-{index + 1:02d}"
         api_key = f"bench-{name}-key"
-        database = emulated_database_create(name=name, version=BENCH_VERSIONS[index % len(BENCH_VERSIONS)],
+        database = emulated_database_create(name=name, version=versions[index % len(versions)],
                                             api_keys={BENCH_LOGIN: api_key})
         company, token = sandbox_company_create(name=f"{name} ApS", currency="EUR")
         client = client_create(name=f"{name} BV", notes="Benchmark client wired to the sandboxes.")

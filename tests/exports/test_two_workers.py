@@ -32,9 +32,12 @@ def overlapping(runs) -> list[tuple[ExportRun, ExportRun]]:
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_two_clusters_export_every_expense_of_50_clients_exactly_once(live_server, redis_test_url):
-    # Card purchases only: one Pleo item per expense, so the counts below are exact.
+    # Card purchases only: one Pleo item per expense, so the counts below are exact. Not on Odoo 19, where an
+    # entry whose VAT Odoo computes a cent apart from Pleo's fails on purpose (README): the counts would depend
+    # on the amounts drawn, and the workers' concurrency is the same on every version.
     clients = bench_clients_seed(prefix="worker", clients=CLIENTS, expenses=CLIENTS * EXPENSES_PER_CLIENT,
-                                 receipts=False, kinds=["card_purchase"], base_url=live_server.url)
+                                 receipts=False, kinds=["card_purchase"], versions=(16, 17, 18),
+                                 base_url=live_server.url)
     connection = redis.from_url(redis_test_url)
     broker = RedisBroker(list_key=settings.Q_CLUSTER["name"])
     broker.connection = connection
@@ -58,7 +61,8 @@ def test_two_clusters_export_every_expense_of_50_clients_exactly_once(live_serve
     assert ExportJob.objects.count() == CLIENTS
     assert ExportJob.objects.exclude(status__in=FINAL_JOB_STATUSES).count() == 0
     assert ExportJobItem.objects.count() == CLIENTS * EXPENSES_PER_CLIENT
-    assert ExportJobItem.objects.exclude(status="successful").count() == 0
+    assert ExportJobItem.objects.exclude(status="successful").count() == 0, list(
+        ExportRecord.objects.exclude(status="exported").values_list("last_error", flat=True))
     assert ExportRecord.objects.count() == CLIENTS * EXPENSES_PER_CLIENT
     assert ExportRecord.objects.exclude(status="exported").count() == 0
     entries = ExportRecord.objects.values_list("client", "pleo_accounting_entry_id")
