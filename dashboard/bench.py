@@ -21,6 +21,7 @@ from django_q.models import Schedule
 from exports.schedules import poll_schedule_name
 from integrations.choices import ClientStatus
 from integrations.models import Client, OdooConnection, PleoConnection
+from integrations.odoo.books import MOVE_MODEL
 
 __all__ = ["TARGET_MS", "RECORDS_PER_RUN", "PageTiming", "bench_dashboard_seed", "bench_dashboard_time",
            "bench_dashboard_lines", "bench_dashboard_run"]
@@ -140,7 +141,7 @@ def _history_insert(*, records: int) -> None:
             SELECT r.client_id, r.id || '-' || k, r.pleo_job_id, r.id, 'card_purchase', r.created_at::date,
                    'Supplier ' || (k %% 40), 'Spender ' || (k %% 7), 'Expense ' || k, (k %% 500) + 0.5, 'EUR',
                    ((k %% 500) + 0.5) * 0.21, s.status, 'PLEO/' || r.id || '-' || k,
-                   'account.move', CASE WHEN s.status = 'exported' THEN r.id * 1000 + k END,
+                   %s, CASE WHEN s.status = 'exported' THEN r.id * 1000 + k END,
                    CASE WHEN s.status = 'exported' THEN 'MISC/' || r.id || '/' || k ELSE '' END,
                    CASE WHEN s.status = 'exported' THEN 'posted' ELSE '' END, '', NULL,
                    CASE WHEN s.status = 'failed' THEN 2 ELSE 1 END,
@@ -154,7 +155,7 @@ def _history_insert(*, records: int) -> None:
                                             WHEN (r.id + k) %% 100 = 1 THEN 'skipped'
                                             ELSE 'exported' END AS status) AS s
             """,
-            [per_run],
+            [MOVE_MODEL, per_run],
         )
         # The history holds exactly `records`: the last run loses its surplus.
         cursor.execute(
