@@ -752,13 +752,18 @@ def _corrections_kept(job: _Job, corrected: list[_Booking]) -> None:
     (v19/84, 85), where 16 to 18 keep Pleo's; a bill keeps it on every version (97, 98).
     """
     for booking in _corrections_needed(job, corrected):
-        job.odoo.moves_delete([booking.move["id"]])
-        booking.record.odoo_record_id = None
-        booking.record.save(update_fields=["odoo_record_id", "updated_at"])
-        job.fail(booking.record, f"Odoo did not keep Pleo's VAT of {booking.plan.expected_vat} on this entry (it "
-                                 "computes its own, a cent apart); it was not booked. Book this kind as a vendor "
-                                 "bill in the booking settings (Odoo keeps Pleo's VAT on bills), then retry the "
-                                 "record.", "validation_failure")
+        _draft_discard(job, booking, f"Odoo did not keep Pleo's VAT of {booking.plan.expected_vat} on this entry "
+                                     "(it computes its own, a cent apart); it was not booked. Book this kind as a "
+                                     "vendor bill in the booking settings (Odoo keeps Pleo's VAT on bills), then "
+                                     "retry the record.")
+
+
+def _draft_discard(job: _Job, booking: _Booking, reason: str) -> None:
+    """Delete a draft that cannot carry Pleo's figures and fail its record: never left half-corrected in Odoo."""
+    job.odoo.moves_delete([booking.move["id"]])
+    booking.record.odoo_record_id = None
+    booking.record.save(update_fields=["odoo_record_id", "updated_at"])
+    job.fail(booking.record, reason, "validation_failure")
 
 
 def _corrections_needed(job: _Job, drafts: list[_Booking]) -> list[_Booking]:
@@ -776,10 +781,7 @@ def _corrections_needed(job: _Job, drafts: list[_Booking]) -> list[_Booking]:
                                                        vat_by_odoo_tax(booking.item, job.context),
                                                        vat_by_odoo_tax(booking.item, job.context, supplier=True))
         except _Mismatch as exc:
-            job.odoo.moves_delete([booking.move["id"]])
-            booking.record.odoo_record_id = None
-            booking.record.save(update_fields=["odoo_record_id", "updated_at"])
-            job.fail(booking.record, str(exc), "validation_failure")
+            _draft_discard(job, booking, str(exc))
             continue
         if booking.corrections:
             pending.append(booking)
@@ -815,8 +817,8 @@ def bill_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, De
         total += target
         if _line_balance(line) != sign * target:
             corrections.append((1, line["id"], {"balance": sign * target}))
-    for tax_id, side in _tax_sides(lines, sign):
-        direction = 1 if _line_balance(side[0]) > 0 or (_line_balance(side[0]) == 0 and sign > 0) else -1
+    for tax_id, positive, side in _tax_sides(lines, sign):
+        direction = 1 if positive else -1
         target = vat_by_tax.get(tax_id, Decimal(0))
         values = {}
         first_balance = abs(_line_balance(side[0])) + target - sum(abs(_line_balance(line)) for line in side)
@@ -852,15 +854,15 @@ def _line_balance(line: dict) -> Decimal:
     return to_decimal(line["debit"]) - to_decimal(line["credit"])
 
 
-def _tax_sides(lines: list[dict], sign: int) -> list[tuple[int, list[dict]]]:
-    """Each tax's lines, one group per side (reverse charge has a +VAT and a -VAT line); a line Odoo rounded
-    to zero is on the side of the bill's own VAT (`sign`)."""
+def _tax_sides(lines: list[dict], sign: int) -> list[tuple[int, bool, list[dict]]]:
+    """(tax id, debit side?, its lines) per tax and side (reverse charge has a +VAT and a -VAT line); a line
+    Odoo rounded to zero is on the side of the move's own VAT (`sign` 1: debit)."""
     sides = defaultdict(list)
     for line in lines:
         if line["tax_line_id"]:
             balance = _line_balance(line)
             sides[(line["tax_line_id"][0], balance > 0 or (balance == 0 and sign > 0))].append(line)
-    return [(tax_id, group) for (tax_id, _), group in sides.items()]
+    return [(tax_id, positive, group) for (tax_id, positive), group in sides.items()]
 
 
 class _Mismatch(PortalError):
@@ -893,12 +895,11 @@ def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, De
     """
     commands, balance = [], Decimal(0)
     counter = None
-    tax_lines = defaultdict(list)
     for line in lines:
-        amount = to_decimal(line["debit"]) - to_decimal(line["credit"])
         if line["tax_line_id"]:
-            tax_lines[line["tax_line_id"][0]].append((line, amount))
-        elif counter is None and _is_counter_line(plan, line, amount):
+            continue  # set per tax below
+        amount = _line_balance(line)
+        if counter is None and _is_counter_line(plan, line, amount):
             counter = (line, amount)
         elif line.get("name") == "Automatic Balancing Line":
             commands.append((2, line["id"], 0))
@@ -908,25 +909,20 @@ def line_corrections(plan: MovePlan, lines: list[dict], vat_by_tax: dict[int, De
         raise _Mismatch(f"Odoo left out the line on the Wallet or payable account, so the entry cannot carry "
                         f"Pleo's total of {plan.expected_total}; it was not booked. Check the accounts in the booking "
                         "settings, then retry the record.")
-    for tax_id, group in tax_lines.items():
+    # The VAT's usual side is opposite the counter line.
+    for tax_id, positive, side in _tax_sides(lines, 1 if counter[1] < 0 else -1):
         target = vat_by_tax.get(tax_id, Decimal(0))
-        for positive in (True, False):
-            # A tax line Odoo rounded to zero is on the VAT's usual side: opposite the counter line.
-            side = [(line, amount) for line, amount in group
-                    if (amount > 0 or (amount == 0 and counter[1] < 0)) == positive]
-            if not side:
-                continue
-            current = sum(abs(amount) for _, amount in side)
-            first_line, first_amount = side[0]
-            new_magnitude = abs(first_amount) + (target - current)
-            if new_magnitude < 0:
-                raise _Mismatch(f"Odoo's VAT {current} cannot be set to Pleo's VAT {target}; the entry was not "
-                                "booked. Check that the Pleo tax code is mapped to an Odoo tax of the same rate, "
-                                "then retry the record.")
-            new_amount = new_magnitude if positive else -new_magnitude
-            balance += new_amount + sum(amount for _, amount in side[1:])
-            if new_amount != first_amount:
-                commands.append((1, first_line["id"], _side(new_amount)))
+        amounts = [_line_balance(line) for line in side]
+        current = sum(abs(amount) for amount in amounts)
+        new_magnitude = abs(amounts[0]) + (target - current)
+        if new_magnitude < 0:
+            raise _Mismatch(f"Odoo's VAT {current} cannot be set to Pleo's VAT {target}; the entry was not "
+                            "booked. Check that the Pleo tax code is mapped to an Odoo tax of the same rate, "
+                            "then retry the record.")
+        new_amount = new_magnitude if positive else -new_magnitude
+        balance += new_amount + sum(amounts[1:])
+        if new_amount != amounts[0]:
+            commands.append((1, side[0]["id"], _side(new_amount)))
     counter_line, counter_amount = counter
     if abs(balance) != plan.expected_total:
         raise _Mismatch(
@@ -1312,7 +1308,7 @@ def _settles(payment: dict, bill: dict) -> str:
 
 def _bill_payable_account(booking: _Booking) -> int:
     for line in booking.lines:
-        amount = to_decimal(line["debit"]) - to_decimal(line["credit"])
+        amount = _line_balance(line)
         if not line["tax_line_id"] and _is_counter_line(booking.plan, line, amount):
             return line["account_id"][0]
     return booking.plan.payment.payables_account_id

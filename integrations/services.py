@@ -599,10 +599,11 @@ def _odoo_checks(connection: OdooConnection, report: ConnectionCheck) -> None:
     report.ok("database", title["database"], database)
     report.user_id = connection.user_id = uid
     report.ok("login", title["login"], f"Logged in as user {uid}.")
-    _odoo_key_check(OdooBooks(client, version=major, company_id=None), connection, report)
+    books = OdooBooks(client, version=major, company_id=None)
+    _odoo_key_check(books, connection, report)
 
     try:
-        _odoo_rights_checks(OdooBooks(client, version=major, company_id=None), connection, report)
+        _odoo_rights_checks(books, connection, report)
     except OdooError as exc:
         step = next((k for k in ODOO_CHECK_TITLES if k not in {c.key for c in report.checks}), "company")
         report.fail(step, title[step], _odoo_sentence(exc, connection.url), "Try Verify again; if it keeps failing, check the user's rights in Odoo.")

@@ -124,9 +124,9 @@ class OdooBooks:
         repartition lines with their accounts' codes (`repartition`)."""
         taxes = list(self.client.search_read(
             "account.tax", [["type_tax_use", "=", "purchase"], ["company_id", "=", self.company_id]], TAX_FIELDS))
+        for tax in taxes:
+            tax["description"] = plain_text(tax.get("description"))
         if not with_repartition:
-            for tax in taxes:
-                tax["description"] = plain_text(tax.get("description"))
             return taxes
         line_ids = sorted({i for tax in taxes for i in tax.get("invoice_repartition_line_ids") or []})
         lines = {row["id"]: row for row in self._read("account.tax.repartition.line", line_ids,
@@ -134,13 +134,13 @@ class OdooBooks:
         codes = {row["id"]: row["code"] for row in self._read(
             "account.account", sorted({_many2one_id(r.get("account_id")) for r in lines.values()} - {None}), ["code"])}
         for tax in taxes:
-            tax["description"] = plain_text(tax.get("description"))
             tax["repartition"] = [{**lines[i], "account_code": codes.get(_many2one_id(lines[i].get("account_id")))}
                                   for i in tax.get("invoice_repartition_line_ids") or [] if i in lines]
         return taxes
 
     def taxes_read(self, ids) -> dict[int, dict]:
-        """Taxes by id, archived ones too: name, description (text), amount, price_include, active, company."""
+        """Taxes by id, archived ones too: name, description (text), amount, price_include, active, company.
+        `price_include` reads right on every version, though from 18 it is computed (87b)."""
         rows = self._read("account.tax", ids, ["name", "description", "amount", "price_include", "active",
                                                "type_tax_use", "company_id"])
         return {row["id"]: {**row, "description": plain_text(row.get("description")),
@@ -148,10 +148,6 @@ class OdooBooks:
 
     def tax_names(self, ids) -> dict[int, str]:
         return self._names("account.tax", ids, lambda row: row["name"], ["name"])
-
-    def price_include_values(self, included: bool) -> dict:
-        """The values that make a tax VAT-included (or not) on this version."""
-        return self.dialect.price_include_values(included)
 
     # -- analytic accounting --------------------------------------------------------------------------
 
@@ -182,11 +178,12 @@ class OdooBooks:
     # -- partners ------------------------------------------------------------------------------------
 
     def employee_contacts(self, names) -> dict[str, int]:
-        """The contact of each named employee (their work contact; recordings 21, 22)."""
+        """The contact of each named employee: their work contact on every version (recordings 21, 22; 16's private
+        address needs Employees/Officer to read)."""
         found = {}
         for employee in self.client.search_read("hr.employee", [["name", "in", sorted(names)]],
-                                                ["name", self.dialect.employee_contact]):
-            contact = _many2one_id(employee[self.dialect.employee_contact])
+                                                ["name", "work_contact_id"]):
+            contact = _many2one_id(employee["work_contact_id"])
             if contact:
                 found.setdefault(employee["name"], contact)
         return found

@@ -21,15 +21,8 @@ class Dialect:
     purchase_lock_dates: tuple[str, ...]
     # has_group: a model call with the xml id until 17, a call on the user's record from 18 (08, 09).
     has_group_on_user: bool
-    # A tax's "VAT included" is written through price_include until 17; from 18 price_include is computed and a
-    # write of it is silently ignored, price_include_override takes "tax_included" (87a, 87b).
-    price_include_write: str
-    # Employees' private address (16 only; reading it needs Employees/Officer) or their work contact (21, 22).
-    employee_contact: str
     # API keys carry an expiration_date from 18 (112, 113).
     key_expiry: bool
-    # The group "Contact Creation" is implied by Settings from 19 (23).
-    settings_creates_contacts: bool
 
     def account_company_domain(self, company_id: int) -> list:
         return [[self.account_companies, "in" if self.account_companies == "company_ids" else "=", company_id]]
@@ -56,24 +49,18 @@ class Dialect:
         field, _, in_use = self.account_in_use
         return bool(row.get(field)) != in_use  # the field is always read (account_fields)
 
-    def price_include_values(self, included: bool) -> dict:
-        if self.price_include_write == "price_include_override":
-            return {"price_include_override": "tax_included" if included else "tax_excluded"}
-        return {"price_include": included}
-
 
 _BASE = dict(account_companies="company_id", account_in_use=("deprecated", "=", False),
              purchase_lock_dates=("fiscalyear_lock_date", "period_lock_date"), has_group_on_user=False,
-             price_include_write="price_include", employee_contact="work_contact_id", key_expiry=False,
-             settings_creates_contacts=False)
+             key_expiry=False)
 _FROM_18 = dict(_BASE, account_companies="company_ids",
                 purchase_lock_dates=("fiscalyear_lock_date", "purchase_lock_date", "hard_lock_date"),
-                has_group_on_user=True, price_include_write="price_include_override", key_expiry=True)
+                has_group_on_user=True, key_expiry=True)
 DIALECTS = {
     16: Dialect(16, **_BASE),
     17: Dialect(17, **_BASE),
     18: Dialect(18, **_FROM_18),
-    19: Dialect(19, **dict(_FROM_18, account_in_use=("active", "=", True), settings_creates_contacts=True)),
+    19: Dialect(19, **dict(_FROM_18, account_in_use=("active", "=", True))),
 }
 SUPPORTED_VERSIONS = tuple(sorted(DIALECTS))
 
