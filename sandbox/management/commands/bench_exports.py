@@ -15,6 +15,9 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 from django.db import connection
 
+from sandbox.bench import loggers_quieted
+from sandbox.bench.exports import BENCH_KINDS, bench_lines, bench_run
+
 __all__ = ["Command"]
 
 
@@ -37,12 +40,7 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory(prefix="portal-bench-") as directory:
                 return self._rerun(options, f"sqlite:///{Path(directory) / 'bench.sqlite3'}")
         self._check_throwaway()
-        if not settings.SANDBOX_ENABLED:
-            raise CommandError("The benchmark talks to the sandboxes: run it with DEBUG=true SANDBOX_ENABLED=true "
-                               "(make bench does).")
         call_command("migrate", interactive=False, verbosity=0)
-        from exports.bench import loggers_quieted
-
         with loggers_quieted():
             self._bench(options)
 
@@ -67,12 +65,10 @@ class Command(BaseCommand):
                 raise CommandError("This database already holds clients; the benchmark needs a throwaway one.")
 
     def _bench(self, options) -> None:
-        from exports.bench import BENCH_KINDS, bench_lines, bench_run
-
         engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
-        self.stdout.write(f"# {options['clients']} clients (emulated Odoo 16, 17, 18 and 19 in turn), {options['expenses']} "
-                          f"expenses per case on {engine}, fresh clients per case")
-        self.stdout.write("# transport: in-process sandboxes (integrations.services.http_session patched to "
+        self.stdout.write(f"# {options['clients']} clients (emulated Odoo 16, 17, 18 and 19 in turn), "
+                          f"{options['expenses']} expenses per case on {engine}, fresh clients per case")
+        self.stdout.write("# transport: in-process sandboxes (integrations.transport.http_session patched to "
                           "sandbox.transport.in_process_session), no socket")
         self.stdout.write(f"# kinds, cycled: {', '.join(BENCH_KINDS)}")
         results = bench_run(clients=options["clients"], expenses=options["expenses"],

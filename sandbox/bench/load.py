@@ -1,8 +1,8 @@
 """The load benchmark: many clients on their export schedules, run by several qcluster processes for a bounded time.
 
 Plain functions so the management command (`manage.py bench_load`) and its test share them. The clients
-come from the export benchmark's seed (exports.bench); only their export polls are scheduled, spread over
-one poll interval from the moment the clusters start, as they are once a portal has run for a while.
+come from the export benchmark's seed (sandbox.bench.exports); only their export polls are scheduled, spread
+over one poll interval from the moment the clusters start, as they are once a portal has run for a while.
 The clusters run the real scheduler and the real poll, through `export_queue_poll_timed`, which notes when
 each poll started against the time its schedule was due and lets the sandboxes answer inside the worker.
 """
@@ -25,11 +25,12 @@ from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import Schedule, Task
 
-from exports.bench import BENCH_BASE_URL, bench_clients_seed
 from exports.choices import ExportRecordStatus, ExportRunStatus
 from exports.models import ExportRecord, ExportRun
 from exports.schedules import DEFAULT_POLL_MINUTES, SCHEDULE_PREFIXES, schedules_ensure
+from sandbox.bench.exports import BENCH_BASE_URL, bench_clients_seed
 from sandbox.pleo.models import ExportJobItem
+from sandbox.transport import sandboxes_in_process
 
 __all__ = [
     "STARTS_FILE_VARIABLE",
@@ -46,7 +47,7 @@ __all__ = [
 # The file each cluster worker appends "<due> <started>" to, one line per poll; set for the cluster processes.
 STARTS_FILE_VARIABLE = "LOAD_BENCH_STARTS_FILE"
 POLL_SCHEDULE_PREFIX = SCHEDULE_PREFIXES[0]
-TIMED_POLL = "exports.load_bench.export_queue_poll_timed"
+TIMED_POLL = "sandbox.bench.load.export_queue_poll_timed"
 SAMPLE_SECONDS = 1.0
 STOP_SECONDS = 60  # a cluster finishes the polls it holds before it stops
 
@@ -55,7 +56,6 @@ def export_queue_poll_timed(client_id: int, scheduled_for: str) -> None:
     """The scheduled export poll, noting when it started against when it was due (django-q2 passes the
     schedule's next_run as `scheduled_for`); the sandboxes answer inside this worker."""
     from exports.tasks import export_queue_poll
-    from sandbox.transport import sandboxes_in_process
 
     path = os.environ.get(STARTS_FILE_VARIABLE)
     if path:

@@ -1,4 +1,4 @@
-"""The dashboard benchmark: a large firm's history seeded fast on PostgreSQL, then /admin/ timed and its queries counted.
+"""The dashboard benchmark: a large firm's history seeded fast on PostgreSQL, then /admin/ timed, its queries counted.
 
 Plain functions so the management command (`manage.py bench_dashboard`) and its test share them. The export
 history is written with INSERT ... SELECT over generate_series (a million records in seconds, not the ORM's

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 from django.db import connection
 
-from dashboard.bench import RECORDS_PER_RUN, TARGET_MS, bench_dashboard_run
-from exports.bench import loggers_quieted
 from integrations.models import Client
+from sandbox.bench import loggers_quieted
+from sandbox.bench.dashboard import RECORDS_PER_RUN, TARGET_MS, bench_dashboard_run
 
 __all__ = ["Command"]
 

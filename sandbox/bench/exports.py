@@ -1,24 +1,24 @@
 """The export benchmark: clients wired to the sandboxes, expenses waiting in Pleo, and the figures of one export.
 
-Plain functions so the management command (`manage.py bench_exports`) and its test share them. The
-portal reaches the sandboxes in this process (sandbox.transport, no socket): the figures measure the
-portal plus the emulators, not a network. Each case seeds its own clients, so no case adopts another's
-Odoo records.
+Plain functions so the management command (`manage.py bench_exports`), the load benchmark (sandbox.bench.load)
+and their tests share them. The portal reaches the sandboxes in this process (sandbox.transport, no socket):
+the figures measure the portal plus the emulators, not a network. Each case seeds its own clients, so no case
+adopts another's Odoo records.
 """
-import logging
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
 
 from exports.drift import export_records_drift_check
-from exports.services import CREATE_BATCH_SIZE, export_queue_poll
+from exports.job import CREATE_BATCH_SIZE
+from exports.services import export_queue_poll
 from integrations.models import Client, OdooConnection
 from integrations.odoo.dialects import major_version
-from integrations.services import client_create, odoo_client_for, odoo_connection_save, pleo_connection_save
+from integrations.selectors import odoo_client_for
+from integrations.services import client_create, odoo_connection_save, pleo_connection_save
 from mappings.choices import VENDOR_BILL_ITEM_TYPES
-from mappings.services import booking_settings_update
+from mappings.booking_settings import booking_settings_update
 from sandbox.demo import export_mappings_seed
 from sandbox.odoo.services import emulated_database_create
 from sandbox.pleo.scenarios import export_items_generate
@@ -36,8 +36,6 @@ __all__ = [
     "bench_case_run",
     "bench_run",
     "bench_lines",
-    "BENCH_LOG_LEVELS",
-    "loggers_quieted",
 ]
 
 # Loopback, so the portal's outgoing-URL guard lets it through under DEBUG; nothing listens there:
@@ -57,8 +55,8 @@ BENCH_KINDS = [
 # The bills case: the purchase kinds booked as vendor bills (card-paid ones with their Wallet payment and its
 # reconciliation, out-of-pocket ones left open for payroll), including a reverse-charge purchase in USD.
 BILL_KINDS = ["card_purchase", "out_of_pocket", "card_purchase", "mileage", "card_purchase_reverse_charge", "per_diem"]
-JOB_SIZE = 100
-BENCH_VERSIONS = (16, 17, 18, 19)  # the clients' emulated Odoo, in turn  # expenses per Pleo export job, as bookkeepers press Export during the month
+JOB_SIZE = 100  # expenses per Pleo export job, as bookkeepers press Export during the month
+BENCH_VERSIONS = (16, 17, 18, 19)  # the clients' emulated Odoo, in turn
 
 
 @dataclass(frozen=True)
@@ -226,22 +224,3 @@ def bench_lines(results: list[BenchResult]) -> list[str]:
     lines.append(f"target_met: {'yes' if met else 'no'}")
     return lines
 
-
-# The backoff warnings of a failing call would drown the figures; failures are counted anyway. The
-# seeded clients enqueue their first syncs, and each dashboard request would log at INFO.
-BENCH_LOG_LEVELS = {"integrations": logging.ERROR, "django-q": logging.WARNING, "django.request": logging.ERROR}
-
-
-@contextmanager
-def loggers_quieted(levels: dict[str, int] = BENCH_LOG_LEVELS):
-    """Raise the given loggers' levels for a benchmark and put them back after, also when the
-    benchmark runs inside the test process."""
-    loggers = {name: logging.getLogger(name) for name in levels}
-    before = {name: logger.level for name, logger in loggers.items()}
-    for name, logger in loggers.items():
-        logger.setLevel(levels[name])
-    try:
-        yield
-    finally:
-        for name, logger in loggers.items():
-            logger.setLevel(before[name])
