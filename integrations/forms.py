@@ -2,7 +2,7 @@
 from django import forms
 
 from integrations.models import Client, OdooConnection, PleoConnection
-from integrations.services import url_policy_check
+from integrations.transport import url_policy_check
 
 __all__ = ["OdooConnectionForm", "PleoConnectionForm"]
 

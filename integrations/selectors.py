@@ -1,15 +1,17 @@
-"""Reads of clients and connections, always scoped to what the user may see; the client company's Odoo books
-and Pleo client, for the apps above."""
+"""Reads of clients and connections, always scoped to what the user may see; a connection's Odoo and Pleo
+clients and the client company's Odoo books, for the apps above."""
+from django.conf import settings
 from django.db.models import QuerySet
 
+from integrations import transport
 from integrations.errors import PortalError
 from integrations.models import Client, OdooConnection, PleoConnection
 from integrations.odoo.books import OdooBooks
-from integrations.pleo.client import PleoClient
-from integrations.services import odoo_client_for, pleo_client_for
+from integrations.odoo.client import OdooClient, OdooCredentials
+from integrations.pleo.client import PleoClient, PleoCredentials
 
-__all__ = ["clients_for_user", "client_by_name_or_id", "odoo_books_for", "odoo_company_books_get",
-           "pleo_company_client_get"]
+__all__ = ["clients_for_user", "client_by_name_or_id", "odoo_client_for", "pleo_client_for", "odoo_books_for",
+           "odoo_company_books_get", "pleo_company_client_get"]
 
 
 def clients_for_user(*, user) -> QuerySet[Client]:
@@ -23,6 +25,32 @@ def client_by_name_or_id(identifier: str) -> Client:
     if client is None:
         raise PortalError(f"No client named or numbered “{identifier}”.")
     return client
+
+
+def odoo_client_for(connection: OdooConnection, *, company: bool = True) -> OdooClient:
+    return OdooClient(
+        OdooCredentials(
+            url=connection.url.rstrip("/"),
+            database=connection.database,
+            login=connection.login,
+            api_key=connection.api_key,
+        ),
+        company_id=connection.company_id if company else None,
+        uid=connection.user_id,
+        protocol=connection.protocol,
+        session=transport.http_session(),  # looked up per call: tests swap it
+        timeout=settings.ODOO_TIMEOUT_SECONDS,
+        max_retries=settings.ODOO_MAX_RETRIES,
+    )
+
+
+def pleo_client_for(connection: PleoConnection) -> PleoClient:
+    return PleoClient(
+        PleoCredentials(base_url=connection.api_base_url.rstrip("/"), token=connection.api_token),
+        session=transport.http_session(),  # looked up per call: tests swap it
+        timeout=settings.PLEO_TIMEOUT_SECONDS,
+        max_retries=settings.PLEO_MAX_RETRIES,
+    )
 
 
 def odoo_books_for(connection: OdooConnection, *, company: bool = True) -> OdooBooks:

@@ -8,7 +8,14 @@ from integrations.errors import PortalError
 from integrations.models import Client
 from integrations.selectors import odoo_company_books_get, pleo_company_client_get
 from mappings.choices import EXPORT_ITEM_TYPES, ODOO_ACCOUNT_TYPE_LABELS, KindMode, ProblemKind, TopUpHandling
-from mappings.models import ODOO_ACCOUNT_FIELDS, ODOO_JOURNAL_FIELDS, BookingSettings, CategoryMapping, SyncRun, TaxMapping
+from mappings.models import (
+    ODOO_ACCOUNT_FIELDS,
+    ODOO_JOURNAL_FIELDS,
+    BookingSettings,
+    CategoryMapping,
+    SyncRun,
+    TaxMapping,
+)
 
 __all__ = [
     "OdooOption",
@@ -222,7 +229,8 @@ def mapping_problems(*, client: Client) -> list[Problem]:
             problems.append(Problem(
                 ProblemKind.CATEGORY_MAPPING_UNUSABLE,
                 f"The Pleo category “{_category(mapping)}” is mapped to the Odoo account "
-                f"“{mapping.odoo_account_label or mapping.odoo_account_id}”, which {reason}: map it to another account.",
+                f"“{mapping.odoo_account_label or mapping.odoo_account_id}”, which {reason}: "
+                "map it to another account.",
                 "admin:mappings_categorymapping_map", (client.pk,),
             ))
         if mapping.default_tax_id is not None:

@@ -6,7 +6,7 @@ arguments, and gets the bare result back; errors come with a real HTTP status an
 
 `named_arguments` turns the positional JSON-RPC shapes callers pass to `execute_kw` into named
 arguments; `Json2Calls` is the part of `OdooClient` that sends them (the retry loop, the handling of
-time-outs, gateways and 429 are the client's own, shared with JSON-RPC).
+time-outs, gateways and 429 are `transport.OdooTransport`'s, shared with JSON-RPC).
 """
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def named_arguments(
             f"{target} takes at most {len(names)} positional argument(s) after its ids over JSON-2 "
             f"({', '.join(names) or 'none'}), got {len(args)}; pass the others by name in kwargs."
         )
-    for name, value in zip(names, args):
+    for name, value in zip(names, args, strict=False):
         _put(body, name, value, target)
 
     if method == "create":

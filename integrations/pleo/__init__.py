@@ -1,3 +1,4 @@
-"""Pleo: the client (client.py), its error tree (errors.py) and the contract's facts and choices (contract.py)."""
+"""Pleo: the client (client.py) and how it sends (transport.py), its error tree (errors.py) and the
+contract's facts and choices (contract.py)."""
 
 __all__: list[str] = []

@@ -46,5 +46,5 @@ class Command(BaseCommand):
                     "api_base_url": options["pleo_url"], "company_id": options["pleo_company_id"],
                     "company_name": options["pleo_company_name"]})
         except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages))
+            raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(f"Added client {client.name} (id {client.pk}). Next: manage.py verify_client {client.pk}")

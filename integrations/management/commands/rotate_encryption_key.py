@@ -1,7 +1,7 @@
 """`manage.py rotate_encryption_key`: re-encrypt every stored API key and token with the current key."""
 from django.core.management import BaseCommand, CommandError
 
-from integrations.services import encryption_key_rotate
+from integrations.keys import encryption_key_rotate
 
 
 class Command(BaseCommand):
@@ -15,7 +15,8 @@ class Command(BaseCommand):
         results = encryption_key_rotate(batch_size=batch_size)
         for result in results:
             self.stdout.write(f"{result.name}: {result.re_encrypted} re-encrypted, "
-                              f"{result.already_current} already with the current key, {len(result.unreadable)} unreadable")
+                              f"{result.already_current} already with the current key, "
+                              f"{len(result.unreadable)} unreadable")
         unreadable = [row for result in results for row in result.unreadable]
         if unreadable:
             raise CommandError(

@@ -3,7 +3,8 @@ from django.core.management import BaseCommand, CommandError
 
 from integrations.errors import PortalError
 from integrations.selectors import client_by_name_or_id
-from integrations.services import odoo_connection_verify, pleo_connection_verify
+from integrations.verify_odoo import odoo_connection_verify
+from integrations.verify_pleo import pleo_connection_verify
 
 SYMBOL = {True: "PASS", False: "FAIL", None: "SKIP"}
 
@@ -18,9 +19,10 @@ class Command(BaseCommand):
         try:
             client = client_by_name_or_id(options["client"])
         except PortalError as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         all_passed = True
-        for attribute, verify in (("odoo_connection", odoo_connection_verify), ("pleo_connection", pleo_connection_verify)):
+        for attribute, verify in (("odoo_connection", odoo_connection_verify),
+                                  ("pleo_connection", pleo_connection_verify)):
             connection = getattr(client, attribute, None)
             label = attribute.split("_")[0].capitalize()
             if connection is None:

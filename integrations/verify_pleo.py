@@ -1,0 +1,96 @@
+"""Verify for Pleo: check the token, its scopes and the client's Pleo company, and choose that company."""
+from django.core.exceptions import ValidationError
+
+from integrations.checks import ConnectionCheck, StopChecks, check_report_store, checks_run
+from integrations.models import PleoConnection
+from integrations.pleo.errors import (
+    PleoAuthenticationError,
+    PleoError,
+    PleoNotFoundError,
+    PleoPermissionError,
+)
+from integrations.selectors import pleo_client_for
+from integrations.services import model_update
+from integrations.transport import url_policy_check
+
+__all__ = ["PLEO_REQUIRED_SCOPES", "PLEO_CHECK_TITLES", "pleo_connection_verify", "pleo_company_choose"]
+
+# The export reads jobs and items and writes events and item results (pleo-api README §3).
+PLEO_REQUIRED_SCOPES = ("export-jobs:read", "export-jobs:write", "export-items:read")
+
+PLEO_CHECK_TITLES = {
+    "address": "The address is a safe web address",
+    "token": "Pleo accepts the API token",
+    "scopes": "The token may read and report exports",
+    "company": "The Pleo company is reachable with this token",
+}
+
+
+def pleo_connection_verify(*, connection: PleoConnection) -> ConnectionCheck:
+    """Check the token against Pleo (introspect), its scopes, and the chosen Pleo company."""
+    report = checks_run(connection=connection, checks=_pleo_checks, titles=PLEO_CHECK_TITLES)
+    check_report_store(connection=connection, report=report)
+    return report
+
+
+def _pleo_checks(connection: PleoConnection, report: ConnectionCheck) -> None:
+    title = PLEO_CHECK_TITLES
+    try:
+        url_policy_check(connection.api_base_url)
+    except ValidationError as exc:
+        report.fail("address", title["address"], " ".join(exc.messages), "Use https://external.pleo.io.")
+        raise StopChecks from None
+    report.ok("address", title["address"], connection.api_base_url)
+    client = pleo_client_for(connection)
+    try:
+        info = client.introspect()
+    except PleoAuthenticationError:
+        report.fail("token", title["token"], "Pleo refused the API token.",
+                    "In Pleo: Settings → API keys → create a key for this integration, and enter it here.")
+        raise StopChecks from None
+    except PleoError as exc:
+        report.fail("token", title["token"], str(exc), "Try again later.")
+        raise StopChecks from None
+    report.ok("token", title["token"], f"Authenticated as {info.get('authMethod') or 'API client'}.")
+
+    granted = set((info.get("scope") or "").split())
+    missing = [s for s in PLEO_REQUIRED_SCOPES if s not in granted]
+    if missing:
+        report.fail("scopes", title["scopes"], "The token lacks the scopes: " + ", ".join(missing) + ".",
+                    "Create a token with the export scopes (export-jobs:read, export-jobs:write, export-items:read).")
+    else:
+        report.ok("scopes", title["scopes"])
+
+    subject = info.get("subjectURN") or ""
+    kind, _, subject_id = subject.removeprefix("urn:pleo:").partition(":")
+    company_id = connection.company_id
+    if kind == "company":
+        if company_id and company_id != subject_id:
+            report.fail("company", title["company"],
+                        f"This token belongs to Pleo company {subject_id}, not to {company_id}.",
+                        "Use the token of the client's Pleo company, or clear the company id.")
+            raise StopChecks
+        company_id = subject_id
+    report.companies = [{"id": subject_id, "name": connection.company_name or subject_id}] if kind == "company" else []
+    if not company_id:
+        # Pleo's contract has no way to list an organisation's companies: the id is entered by hand.
+        report.fail("company", title["company"], "This token belongs to an organisation with several companies.",
+                    "Enter the Pleo company id of this client (Pleo: Settings → Company → id), then Verify again.")
+        raise StopChecks
+    try:
+        client.export_jobs(company_id=company_id, statuses=("pending",))
+    except (PleoNotFoundError, PleoPermissionError):
+        report.fail("company", title["company"], f"Pleo company {company_id} is not reachable with this token.",
+                    "Check the company id, or use a token that covers this company.")
+        raise StopChecks from None
+    except PleoError as exc:
+        report.fail("company", title["company"], str(exc), "Try again later.")
+        raise StopChecks from None
+    report.ok("company", title["company"], company_id)
+    connection.company_id = company_id
+
+
+def pleo_company_choose(*, connection: PleoConnection, company_id: str, company_name: str = "") -> PleoConnection:
+    connection, _ = model_update(instance=connection, fields=["company_id", "company_name"],
+                                 data={"company_id": company_id.strip(), "company_name": company_name.strip()})
+    return connection
