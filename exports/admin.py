@@ -11,8 +11,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from exports import admin_views, services
-from exports.booking import TYPE_LABELS
+from exports import admin_views
+from exports.retry import export_records_retry
+from exports.item_types import TYPE_LABELS
 from exports.models import ExportAttempt, ExportRecord, ExportRun
 from exports.selectors import EXPORT_RECORD_CSV_HEADER, export_record_expense_details, export_records_csv_rows
 from integrations.admin import ClientFilter, ClientScopedMixin
@@ -49,7 +50,8 @@ def _amount_or_none(term: str) -> Decimal | None:
 
 def _pretty_json(value) -> str:
     return format_html('<pre class="export-json" style="white-space:pre-wrap;max-height:40em;overflow:auto;'
-                       'font-family:monospace">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+                       'font-family:monospace">{}</pre>',
+                       json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
 
 
 def _run_link(run: ExportRun | None) -> str:
@@ -298,7 +300,9 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
         if not obj.odoo_record_id:
             return ""
         label = obj.odoo_name or f"record {obj.odoo_record_id}"
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.odoo_url, label) if obj.odoo_url else label
+        if not obj.odoo_url:
+            return label
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', obj.odoo_url, label)
 
     @admin.display(description="Status", ordering="status")
     def display_status(self, obj):
@@ -327,7 +331,7 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
     @admin.action(description="Retry the selected failed records")
     def retry_selected(self, request, queryset):
         try:
-            count = services.export_records_retry(records=queryset, by=request.user)
+            count = export_records_retry(records=queryset, by=request.user)
         except PortalError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
@@ -342,7 +346,7 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
     @admin.action(description="Book again the selected records changed in Odoo (via Pleo's export queue)")
     def book_again_selected(self, request, queryset):
         try:
-            count = services.export_records_retry(records=queryset, by=request.user, changed_in_odoo=True)
+            count = export_records_retry(records=queryset, by=request.user, changed_in_odoo=True)
         except PortalError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from exports.booking import TYPE_LABELS
+from exports.item_types import TYPE_LABELS
 from exports.choices import ExportRecordStatus, ExportRunStatus, OdooDrift
 from integrations.models import ClientOwnedModel, ClientOwnedQuerySet, TimeStampedModel
 from integrations.pleo.contract import currency_decimals
@@ -129,7 +129,8 @@ class ExportRecord(ClientOwnedModel):
 
     def __str__(self) -> str:
         kind = TYPE_LABELS.get(self.kind, self.kind)
-        return " ".join(str(part) for part in (kind, self.entry_date or "", self.supplier, self.money_display(self.amount)) if part)
+        parts = (kind, self.entry_date or "", self.supplier, self.money_display(self.amount))
+        return " ".join(str(part) for part in parts if part)
 
     def money_display(self, value) -> str:
         """An amount in the record's currency, to the currency's decimals (no "97.000 EUR")."""

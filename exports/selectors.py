@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from exports.booking import MovePlan, SkipPlan
+from exports.plans import MovePlan, SkipPlan
 from exports.choices import ExportRecordStatus
 from exports.models import ExportRecord
 from integrations.models import Client
@@ -128,7 +128,7 @@ def export_preview_entries(*, client: Client) -> list[PreviewEntry]:
     The caller scopes `client` to the user (export_preview_clients).
     """
     # Imported here: the services import the selectors of other apps, and may come to import these.
-    from exports.services import export_preview
+    from exports.preview import export_preview
 
     rows = export_preview(client=client)
     plans = [row.plan for row in rows if isinstance(row.plan, MovePlan)]
@@ -231,7 +231,8 @@ def _entry_fill(entry: PreviewEntry, plan: MovePlan, names: _OdooNames) -> None:
                       else f"{names.company_currency} (company currency)".strip())
     if plan.payment is not None:
         payment = plan.payment
-        entry.payment = (f"{payment.amount} paid from {names.accounts.get(payment.wallet_account_id, payment.wallet_account_id)} "
+        entry.payment = (f"{payment.amount} paid from "
+                         f"{names.accounts.get(payment.wallet_account_id, payment.wallet_account_id)} "
                          f"in {names.journals.get(payment.journal_id, payment.journal_id)}, against "
                          f"{names.accounts.get(payment.payables_account_id, payment.payables_account_id)}, "
                          "reconciled with the bill")

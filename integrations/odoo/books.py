@@ -14,8 +14,17 @@ from datetime import date, datetime, timezone
 
 from integrations.odoo.client import OdooClient, to_decimal
 from integrations.odoo.dialects import Dialect, dialect_for
+from integrations.odoo.journal_items import jsonable
 
-__all__ = ["OdooBooks", "MOVE_MODEL", "plain_text", "ACCOUNTANT_GROUPS", "SETTINGS_GROUP", "CONTACT_CREATION_GROUP", "ADVISER_GROUP"]
+__all__ = [
+    "OdooBooks",
+    "MOVE_MODEL",
+    "plain_text",
+    "ACCOUNTANT_GROUPS",
+    "SETTINGS_GROUP",
+    "CONTACT_CREATION_GROUP",
+    "ADVISER_GROUP",
+]
 
 ACCOUNTANT_GROUPS = ("account.group_account_user", "account.group_account_manager")
 ADVISER_GROUP = "account.group_account_manager"
@@ -202,7 +211,8 @@ class OdooBooks:
 
     def partners_create(self, partners: list[dict]) -> list[int]:
         """Create contacts from {name, vat, supplier}; one call, all or none (Odoo refuses the whole batch)."""
-        values = [{"name": p["name"], "vat": p.get("vat") or False, **({"supplier_rank": 1} if p.get("supplier") else {})}
+        values = [{"name": p["name"], "vat": p.get("vat") or False,
+                   **({"supplier_rank": 1} if p.get("supplier") else {})}
                   for p in partners]
         created = self.client.create("res.partner", values)
         return created if isinstance(created, list) else [created]
@@ -225,12 +235,13 @@ class OdooBooks:
         return {m["id"]: _move(m) for m in self._read("account.move", ids, MOVE_FIELDS)}
 
     def moves_create(self, values: list[dict]) -> list[int]:
-        created = self.client.create("account.move", values)
+        """Create moves from their create values (Decimals in them go as JSON numbers, at this edge only)."""
+        created = self.client.create("account.move", jsonable(values))
         return created if isinstance(created, list) else [created]
 
     def moves_lines_write(self, ids, commands: list) -> None:
         """Correct the lines of draft moves (each command names its own line)."""
-        self.client.write("account.move", list(ids), {"line_ids": commands})
+        self.client.write("account.move", list(ids), {"line_ids": jsonable(commands)})
 
     def move_lines(self, move_ids) -> dict[int, list[dict]]:
         lines = {move_id: [] for move_id in move_ids}
@@ -300,8 +311,9 @@ class OdooBooks:
         """
         if not self.dialect.key_expiry:
             return None
-        expiries = [row["expiration_date"] for row in self.client.search_read(
-            "res.users.apikeys", [["user_id", "=", self._uid()]], ["name", "expiration_date"]) if row["expiration_date"]]
+        rows = self.client.search_read("res.users.apikeys", [["user_id", "=", self._uid()]],
+                                       ["name", "expiration_date"])
+        expiries = [row["expiration_date"] for row in rows if row["expiration_date"]]
         if not expiries:
             return None
         return min(datetime.fromisoformat(value).replace(tzinfo=timezone.utc) for value in expiries)
