@@ -19,8 +19,8 @@ from exports.choices import ExportRecordStatus, ExportRunStatus
 from exports.models import ExportRecord, ExportRun
 from exports.schedules import poll_schedule_name
 from integrations.choices import ClientStatus
+from integrations.health import KEY_EXPIRY_WARNING_DAYS
 from integrations.models import Client
-from integrations.services import KEY_EXPIRY_WARNING_DAYS
 from mappings.choices import SyncRunStatus
 from mappings.models import SyncRun
 
@@ -188,7 +188,8 @@ def _failures_url(client_id: int | None, since: datetime) -> str:
 def _reasons(row: DashboardRow, now: datetime) -> list[tuple[int, str]]:
     reasons = [(CONNECTION, f"{state.label}: {state.text}") for state in (row.odoo, row.pleo) if state.needs_attention]
     if row.failed_24h:
-        reasons.append((FAILURES, f"{row.failed_24h} failed {'export' if row.failed_24h == 1 else 'exports'} in the last 24 hours"))
+        exports = "export" if row.failed_24h == 1 else "exports"
+        reasons.append((FAILURES, f"{row.failed_24h} failed {exports} in the last 24 hours"))
     if row.changed_in_odoo:
         records = "exported record" + (" was" if row.changed_in_odoo == 1 else "s were")
         reasons.append((FAILURES, f"{row.changed_in_odoo} {records} changed in Odoo since (cancelled, deleted, reset "

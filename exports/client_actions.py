@@ -1,8 +1,6 @@
-"""The work behind the client page's Sync now, Export now and Check Odoo for changes, and what the page shows
-while it runs.
-
-It lives in exports, the top app, because an action reaches into all three apps; the record keeping of
-an action (queued, running, outcome) is integrations.actions'.
+"""The work behind the client page's Export now and Check Odoo for changes, and what the page shows while an
+export runs. Registered with integrations.actions, which keeps the record of each action, at start-up
+(ExportsConfig.ready).
 """
 from django.db.models import QuerySet
 from django.utils import formats
@@ -11,50 +9,16 @@ from exports.choices import ExportRecordStatus, ExportRunStatus
 from exports.drift import export_records_drift_check
 from exports.models import ExportRun
 from exports.services import export_queue_poll
-from integrations.actions import client_action_execute, client_action_progress_set, client_connections_verify
+from integrations.actions import client_action_progress_set
 from integrations.choices import ClientActionKind, ClientActionStatus
 from integrations.models import Client, ClientAction, OdooConnection, PleoConnection
-from mappings.choices import SyncRunStatus
-from mappings.services import category_mappings_refresh, tag_sync, tax_mapping_sync
 
 __all__ = [
-    "client_action_run",
-    "client_mappings_sync",
     "client_export_now",
     "client_drift_check",
     "client_action_progress",
     "export_runs_for",
 ]
-
-
-def client_action_run(*, client_action_id: int) -> ClientAction | None:
-    """Run one queued Verify, Sync now, Export now or Check Odoo for changes (the task's service)."""
-    kind = ClientAction.objects.values_list("kind", flat=True).get(pk=client_action_id)
-    work = {
-        ClientActionKind.VERIFY: client_connections_verify,
-        ClientActionKind.SYNC: client_mappings_sync,
-        ClientActionKind.EXPORT: client_export_now,
-        ClientActionKind.DRIFT: client_drift_check,
-    }[kind]
-    return client_action_execute(action_id=client_action_id, work=work)
-
-
-def client_mappings_sync(action: ClientAction) -> tuple[bool, str]:
-    """Read the categories from Pleo, push Odoo's taxes and paired analytic accounts to Pleo."""
-    client, by = action.client, action.requested_by
-    client_action_progress_set(action=action, text="Reading the categories from Pleo…")
-    changed = category_mappings_refresh(client=client, by=by)
-    sentences, succeeded = [f"Categories read from Pleo: {changed} new or changed."], True
-    for label, sync in (("Taxes", tax_mapping_sync), ("Tags", tag_sync)):
-        client_action_progress_set(action=action, text=f"Syncing {label.lower()} to Pleo…")
-        run = sync(client=client, by=by)
-        if run.status == SyncRunStatus.FAILED:
-            succeeded = False
-            sentences.append(f"{label}: the sync failed: {run.errors}")
-        else:
-            sentences.append(f"{label}: {run.created_count} created, {run.updated_count} updated, "
-                             f"{run.archived_count} archived, {run.skipped_count} skipped.")
-    return succeeded, " ".join(sentences)
 
 
 def client_export_now(action: ClientAction) -> tuple[bool, str]:
@@ -70,7 +34,8 @@ def client_export_now(action: ClientAction) -> tuple[bool, str]:
     runs = export_queue_poll(client_id=client.pk, triggered_by=f"Export now by {by}")
     if not runs:
         return True, "Nothing was waiting in Pleo's export queue."
-    exported, failed, skipped = (sum(getattr(r, f"{name}_count") for r in runs) for name in ("exported", "failed", "skipped"))
+    exported, failed, skipped = (sum(getattr(r, f"{name}_count") for r in runs)
+                                 for name in ("exported", "failed", "skipped"))
     jobs = f"{len(runs)} export job" + ("s" if len(runs) != 1 else "")
     outcome = f"{jobs} from Pleo: {exported} exported, {failed} failed, {skipped} skipped."
     errors = [r.error for r in runs if r.status == ExportRunStatus.FAILED and r.error]

@@ -49,7 +49,8 @@ def client_schedule_specs(*, client: Client) -> list[dict]:
          "kwargs": kwargs, "schedule_type": Schedule.MINUTES, "minutes": minutes},
         {"name": f"mappings: sync taxes to Pleo (client {client.pk})", "func": "exports.tasks.tax_mapping_sync",
          "kwargs": kwargs, "schedule_type": Schedule.HOURLY, "minutes": None},
-        {"name": f"mappings: sync analytic accounts to Pleo tags (client {client.pk})", "func": "exports.tasks.tag_sync",
+        {"name": f"mappings: sync analytic accounts to Pleo tags (client {client.pk})",
+         "func": "exports.tasks.tag_sync",
          "kwargs": kwargs, "schedule_type": Schedule.HOURLY, "minutes": None},
         {"name": f"{SCHEDULE_PREFIXES[3]} (client {client.pk})", "func": "exports.tasks.export_records_drift_check",
          "kwargs": kwargs, "schedule_type": Schedule.DAILY, "minutes": None},
@@ -74,8 +75,14 @@ def client_schedules_ensure(*, client: Client) -> list[Schedule]:
     return schedules
 
 
+def client_schedules_changed_receive(*, client: Client, **kwargs) -> None:
+    """The lower apps' hook (integrations.signals): the schedules follow in a task, outside their transaction."""
+    from django_q.tasks import async_task
+
+    async_task("exports.schedules.client_schedules_ensure_task", client.pk)
+
+
 def client_schedules_ensure_task(client_id: int) -> None:
-    """Queued by lower apps (mappings, integrations) by dotted name: they may not import exports."""
     client = Client.objects.filter(pk=client_id).first()
     if client is not None:
         client_schedules_ensure(client=client)

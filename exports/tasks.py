@@ -1,6 +1,6 @@
 """django-q2 tasks: one-line wrappers named after their service, taking ids (STYLE C10)."""
 
-__all__ = ["export_queue_poll", "export_records_drift_check", "tax_mapping_sync", "tag_sync", "client_action_run"]
+__all__ = ["export_queue_poll", "export_records_drift_check", "tax_mapping_sync", "tag_sync"]
 
 
 def export_queue_poll(client_id: int, triggered_by: str = "schedule") -> None:
@@ -17,19 +17,13 @@ def export_records_drift_check(client_id: int) -> None:
 
 def tax_mapping_sync(client_id: int) -> None:
     from integrations.models import Client
-    from mappings.services import tax_mapping_sync as sync
+    from mappings.tax_sync import tax_mapping_sync as sync
 
     sync(client=Client.objects.get(pk=client_id), triggered_by="schedule")
 
 
 def tag_sync(client_id: int) -> None:
     from integrations.models import Client
-    from mappings.services import tag_sync as sync
+    from mappings.tag_sync import tag_sync as sync
 
     sync(client=Client.objects.get(pk=client_id), triggered_by="schedule")
-
-
-def client_action_run(client_action_id: int) -> None:
-    from exports.client_actions import client_action_run as run
-
-    run(client_action_id=client_action_id)

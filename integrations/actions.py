@@ -1,8 +1,9 @@
 """Verify, Sync now and Export now from the client page, run in the background through django-q2.
 
 A `ClientAction` row is what the page shows: queued when asked for, running with a line of progress,
-then succeeded or failed with the outcome in plain words. Sync and export belong to the apps above
-this one, so the task is queued by name (exports.tasks.client_action_run) and the work is handed in.
+then succeeded or failed with the outcome in plain words. Verify is this app's work; Sync now, Export now
+and Check Odoo for changes belong to the apps above, which register their work at start-up
+(`client_action_work_register` in their AppConfig.ready), so this app never names their code.
 """
 import logging
 from collections.abc import Callable
@@ -13,12 +14,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from integrations import services
+from integrations import verify_odoo, verify_pleo
 from integrations.choices import ClientActionKind, ClientActionStatus
 from integrations.errors import PortalError
 from integrations.models import Client, ClientAction
 
 __all__ = [
+    "client_action_work_register",
+    "client_action_run",
     "client_action_request",
     "client_action_execute",
     "client_action_progress_set",
@@ -34,6 +37,17 @@ WORKER_LOST = "The background worker stopped before this finished; nothing was l
 
 # What a piece of work hands back: did it go well, and the sentence the person reads.
 Work = Callable[[ClientAction], tuple[bool, str]]
+_WORK: dict[str, Work] = {}
+
+
+def client_action_work_register(*, kind: str, work: Work) -> None:
+    _WORK[kind] = work
+
+
+def client_action_run(*, client_action_id: int) -> ClientAction | None:
+    """Run one queued action with the work registered for its kind (the task's service)."""
+    kind = ClientAction.objects.values_list("kind", flat=True).get(pk=client_action_id)
+    return client_action_execute(action_id=client_action_id, work=_WORK[kind])
 
 
 def client_actions_for(*, user, client: Client) -> QuerySet[ClientAction]:
@@ -64,7 +78,7 @@ def client_action_request(*, client: Client, kind: str, by=None) -> tuple[Client
         return busy.get(), False
     from django_q.tasks import async_task
 
-    async_task("exports.tasks.client_action_run", action.pk, task_name=f"{kind} client {client.pk}")
+    async_task("integrations.tasks.client_action_run", action.pk, task_name=f"{kind} client {client.pk}")
     action.refresh_from_db()  # with a synchronous cluster the task has already run
     return action, True
 
@@ -110,8 +124,8 @@ def client_action_execute(*, action_id: int, work: Work) -> ClientAction | None:
 def client_connections_verify(action: ClientAction) -> tuple[bool, str]:
     """Verify both connections of the client; one sentence per connection."""
     client, sentences, passed = action.client, [], True
-    for attribute, label, verify in (("odoo_connection", "Odoo", services.odoo_connection_verify),
-                                     ("pleo_connection", "Pleo", services.pleo_connection_verify)):
+    for attribute, label, verify in (("odoo_connection", "Odoo", verify_odoo.odoo_connection_verify),
+                                     ("pleo_connection", "Pleo", verify_pleo.pleo_connection_verify)):
         connection = getattr(client, attribute, None)
         if connection is None:
             sentences.append(f"{client}: no {label} connection yet; set it up first.")

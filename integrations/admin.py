@@ -5,13 +5,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from integrations import actions, services
-from integrations.choices import ClientActionKind, ClientActionStatus
+from integrations import services, verify_odoo, verify_pleo
 from integrations.errors import PortalError
 from integrations.forms import OdooConnectionForm, PleoConnectionForm
 from integrations.models import Client, ClientAction, OdooConnection, PleoConnection
 
-__all__ = ["ClientScopedMixin", "ClientFilter", "ClientScopedAdmin", "ClientAdmin", "OdooConnectionAdmin", "PleoConnectionAdmin",
+__all__ = ["ClientScopedMixin", "ClientFilter", "ClientScopedAdmin", "OdooConnectionAdmin", "PleoConnectionAdmin",
            "ClientActionAdmin"]
 
 admin.site.site_header = "Pleo → Odoo portal"
@@ -68,7 +67,8 @@ def _report_html(report: dict):
         '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
         (
             (
-                {True: "✔ passed", False: "✘ failed" if c["required"] else "! recommended", None: "– not checked"}[c["passed"]],
+                {True: "✔ passed", False: "✘ failed" if c["required"] else "! recommended",
+                 None: "– not checked"}[c["passed"]],
                 c["title"],
                 c["detail"],
                 c["fix"],
@@ -118,7 +118,8 @@ class ConnectionAdminMixin:
         if connection is None or not self.has_change_permission(request, connection):
             raise Http404
         _verify_and_report(self, request, connection, type(self).verify_service)
-        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[connection.pk]))
+        return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                                            args=[connection.pk]))
 
     @admin.action(description="Verify the selected connections")
     def verify_selected(self, request, queryset):
@@ -146,7 +147,7 @@ class ConnectionAdminMixin:
 @admin.register(OdooConnection)
 class OdooConnectionAdmin(ConnectionAdminMixin, ClientScopedAdmin):
     form = OdooConnectionForm
-    verify_service = staticmethod(services.odoo_connection_verify)
+    verify_service = staticmethod(verify_odoo.odoo_connection_verify)
     list_display = ["client", "url", "database", "company_name", "server_version", "display_verified", "verified_at"]
     list_filter = ["verification_passed"]
     search_fields = ["client__name", "url", "database", "company_name"]
@@ -165,7 +166,7 @@ class OdooConnectionAdmin(ConnectionAdminMixin, ClientScopedAdmin):
             client=data["client"], data={k: data[k] for k in ("url", "database", "login")}, api_key=data["new_api_key"]
         )
         if data.get("company") and data["company"] != connection.company_id:
-            services.odoo_company_choose(connection=connection, company_id=data["company"])
+            verify_odoo.odoo_company_choose(connection=connection, company_id=data["company"])
         form.instance = connection
         obj.pk = connection.pk
 
@@ -173,7 +174,7 @@ class OdooConnectionAdmin(ConnectionAdminMixin, ClientScopedAdmin):
 @admin.register(PleoConnection)
 class PleoConnectionAdmin(ConnectionAdminMixin, ClientScopedAdmin):
     form = PleoConnectionForm
-    verify_service = staticmethod(services.pleo_connection_verify)
+    verify_service = staticmethod(verify_pleo.pleo_connection_verify)
     list_display = ["client", "api_base_url", "company_name", "company_id", "display_verified", "verified_at"]
     list_filter = ["verification_passed"]
     search_fields = ["client__name", "company_name", "company_id"]
@@ -183,7 +184,8 @@ class PleoConnectionAdmin(ConnectionAdminMixin, ClientScopedAdmin):
     fieldsets = [
         (None, {"fields": ["client", "api_base_url", "new_api_token"]}),
         ("Company", {"fields": ["company_id", "company_name"],
-                     "description": "Filled in by Verify when the token belongs to one company; enter the id when it belongs to an organisation."}),
+                     "description": "Filled in by Verify when the token belongs to one company; enter the id "
+                                    "when it belongs to an organisation."}),
         ("Last verification", {"fields": ["verified_at", "display_check_report"]}),
     ]
 
@@ -196,101 +198,6 @@ class PleoConnectionAdmin(ConnectionAdminMixin, ClientScopedAdmin):
         )
         form.instance = connection
         obj.pk = connection.pk
-
-
-@admin.register(Client)
-class ClientAdmin(ClientScopedAdmin):
-    list_display = ["name", "status", "display_odoo", "display_pleo", "display_staff"]
-    list_filter = ["status", "staff"]
-    search_fields = ["name", "notes"]
-    readonly_fields = ["display_odoo", "display_pleo"]
-    filter_horizontal = ["staff"]
-    actions = ["verify_connections", "pause_clients", "resume_clients"]
-    history_list_display = ["name", "status"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("odoo_connection", "pleo_connection").prefetch_related("staff")
-
-    def get_fields(self, request, obj=None):
-        fields = ["name", "status", "notes"]
-        if request.user.is_superuser:
-            fields.append("staff")
-        return fields + (["display_odoo", "display_pleo"] if obj else [])
-
-    def save_model(self, request, obj, form, change):
-        data = form.cleaned_data
-        if change:
-            services.model_update(instance=obj, fields=["name", "status", "notes"], data=data)
-        else:
-            created = services.client_create(name=data["name"], notes=data.get("notes", ""), status=data["status"], by=request.user)
-            obj.pk = created.pk
-            form.instance = created
-
-    def save_related(self, request, form, formsets, change):
-        if request.user.is_superuser:
-            form.instance.staff.set(form.cleaned_data.get("staff", []))
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
-
-    def _connection_link(self, obj, attribute, model_name, label):
-        connection = getattr(obj, attribute, None)
-        if connection is None:
-            url = reverse(f"admin:integrations_{model_name}_add") + f"?client={obj.pk}"
-            return format_html('<a href="{}">Set up {}</a>', url, label)
-        state = {True: "✔ verified", False: "✘ failing", None: "not verified"}[connection.verification_passed]
-        url = reverse(f"admin:integrations_{model_name}_change", args=[connection.pk])
-        return format_html('<a href="{}">{}</a> {}', url, state, connection.company_name)
-
-    @admin.display(description="Odoo")
-    def display_odoo(self, obj):
-        return self._connection_link(obj, "odoo_connection", "odooconnection", "Odoo")
-
-    @admin.display(description="Pleo")
-    def display_pleo(self, obj):
-        return self._connection_link(obj, "pleo_connection", "pleoconnection", "Pleo")
-
-    @admin.display(description="Handled by")
-    def display_staff(self, obj):
-        return ", ".join(u.get_username() for u in obj.staff.all())
-
-    @admin.action(description="Verify connections of selected clients")
-    def verify_connections(self, request, queryset):
-        # Queued per client: fifty clients verified inside one request would time out.
-        queued = waiting = 0
-        for client in queryset:
-            action, is_new = actions.client_action_request(client=client, kind=ClientActionKind.VERIFY, by=request.user)
-            if action.status in ClientActionStatus.busy():
-                queued, waiting = queued + is_new, waiting + (not is_new)
-            else:
-                self.action_report(request, action, is_new)  # a synchronous cluster ran it already
-        if queued:
-            self.message_user(request, f"Verify queued for {queued} client(s); each client's page shows the outcome.")
-        if waiting:
-            self.message_user(request, f"Verify was already waiting or running for {waiting} client(s); not queued twice.",
-                              messages.WARNING)
-
-    def action_report(self, request, action, queued: bool) -> None:
-        """One message about an action just asked for: its outcome if it already ran, else that it waits."""
-        label = action.get_kind_display()
-        if action.status == ClientActionStatus.SUCCEEDED:
-            self.message_user(request, f"{label}: {action.outcome}", messages.SUCCESS)
-        elif action.status == ClientActionStatus.FAILED:
-            self.message_user(request, f"{label}: {action.outcome}", messages.ERROR)
-        elif queued:
-            self.message_user(request, f"{action.client}: {label} is queued; its progress shows below.", messages.INFO)
-        else:
-            self.message_user(request, f"{action.client}: {label} was already {action.get_status_display().lower()}; "
-                                       "it was not queued a second time.", messages.WARNING)
-
-    @admin.action(description="Pause the selected clients")
-    def pause_clients(self, request, queryset):
-        count = services.clients_status_set(clients=queryset, status="paused")
-        self.message_user(request, f"{count} client(s) paused: their exports and syncs stop until resumed.")
-
-    @admin.action(description="Resume the selected clients")
-    def resume_clients(self, request, queryset):
-        count = services.clients_status_set(clients=queryset, status="active")
-        self.message_user(request, f"{count} client(s) resumed.")
 
 
 @admin.register(ClientAction)
