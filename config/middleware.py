@@ -23,10 +23,11 @@ class LoginRateLimitMiddleware:
     def __call__(self, request):
         if request.method != "POST" or request.path != reverse("admin:login"):
             return self.get_response(request)
+        # Hashed: a user name may hold characters a cache key may not.
+        username_hash = hashlib.sha256(request.POST.get("username", "").strip().lower().encode()).hexdigest()
         keys = [
             f"{KEY_PREFIX}:address:{_client_address(request)}",
-            # Hashed: a user name may hold characters a cache key may not.
-            f"{KEY_PREFIX}:user:{hashlib.sha256(request.POST.get('username', '').strip().lower().encode()).hexdigest()}",
+            f"{KEY_PREFIX}:user:{username_hash}",
         ]
         if any((cache.get(key) or 0) >= settings.LOGIN_FAILURE_LIMIT for key in keys):
             minutes = max(1, round(settings.LOGIN_FAILURE_WINDOW_SECONDS / 60))

@@ -183,7 +183,9 @@ class PleoConnection(ConnectionHealth, ClientOwnedModel):
     queue_waiting = models.PositiveIntegerField(_("waiting in Pleo"), null=True, blank=True, editable=False)
     queue_checked_at = models.DateTimeField(_("Pleo queue checked"), null=True, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=HEALTH_FIELDS + ["api_token", "check_report", "queue_waiting", "queue_checked_at"])
+    history = HistoricalRecords(
+        excluded_fields=HEALTH_FIELDS + ["api_token", "check_report", "queue_waiting", "queue_checked_at"]
+    )
 
     class Meta:
         ordering = ["client__name"]

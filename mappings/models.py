@@ -205,7 +205,9 @@ class TagGroupPair(ClientOwnedModel):
             models.UniqueConstraint(
                 fields=["client", "pleo_tag_group_id"], name="%(app_label)s_%(class)s_unique_client_tag_group"
             ),
-            models.UniqueConstraint(fields=["client", "odoo_plan_id"], name="%(app_label)s_%(class)s_unique_client_plan"),
+            models.UniqueConstraint(
+                fields=["client", "odoo_plan_id"], name="%(app_label)s_%(class)s_unique_client_plan"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -268,7 +270,9 @@ class SyncRun(ClientOwnedModel):
         verbose_name = _("sync run")
         verbose_name_plural = _("sync runs")
         constraints = [
-            models.CheckConstraint(condition=models.Q(kind__in=SyncKind.values), name="%(app_label)s_%(class)s_valid_kind"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=SyncKind.values), name="%(app_label)s_%(class)s_valid_kind"
+            ),
             models.CheckConstraint(
                 condition=models.Q(status__in=SyncRunStatus.values), name="%(app_label)s_%(class)s_valid_status"
             ),

@@ -8,20 +8,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from integrations.models import Client
-from integrations.services import (
-    client_create,
-    odoo_connection_save,
-    odoo_connection_verify,
-    pleo_connection_save,
-    pleo_connection_verify,
-)
+from integrations.services import client_create, odoo_connection_save, pleo_connection_save
+from integrations.verify_odoo import odoo_connection_verify
+from integrations.verify_pleo import pleo_connection_verify
 from mappings.models import AnalyticTagMapping, CategoryMapping, TagGroupPair, TaxMapping
-from mappings.services import (
-    booking_settings_update,
-    category_mapping_bulk_update,
-    category_mappings_refresh,
-    tag_sync,
-)
+from mappings.booking_settings import booking_settings_update
+from mappings.category_mappings import category_mapping_bulk_update, category_mappings_refresh
+from mappings.tag_sync import tag_sync
 from sandbox.odoo.models import EmulatedDatabase, EmulatedRecord
 from sandbox.odoo.services import emulated_database_create, emulated_uid, emulated_user_groups_set
 from sandbox.pleo.models import Company, Tag
@@ -176,7 +169,7 @@ def _tags_by_sync(*, client: Client, database: EmulatedDatabase, company: Compan
     the Odoo-made ones exist."""
     plans = [r.record_id for r in EmulatedRecord.objects.filter(database=database, model="account.analytic.plan")
              .order_by("record_id")]
-    for plan_id, group in zip(plans, company.tag_groups.order_by("code")):
+    for plan_id, group in zip(plans, company.tag_groups.order_by("code"), strict=False):
         TagGroupPair.objects.create(client=client, odoo_plan_id=plan_id, odoo_plan_name=f"plan {plan_id}",
                                     pleo_tag_group_id=str(group.uuid), pleo_tag_group_code=group.code,
                                     pleo_tag_group_name=group.name)

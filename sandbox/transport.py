@@ -70,11 +70,11 @@ def in_process_session(base_url: str = SANDBOX_TEST_URL) -> requests.Session:
 def sandboxes_in_process(base_url: str):
     """Let the portal reach the sandboxes at `base_url` in this process, e.g. while seeding the demo
     before the web server that normally serves them is up."""
-    from integrations import services
+    from integrations import transport
 
-    original = services.http_session
-    services.http_session = lambda: in_process_session(base_url)
+    original = transport.http_session
+    transport.http_session = lambda: in_process_session(base_url)
     try:
         yield
     finally:
-        services.http_session = original
+        transport.http_session = original

@@ -83,10 +83,10 @@ def pleo_connection(client_company):
 @pytest.fixture
 def sandbox_http(monkeypatch):
     """Route the portal's outgoing HTTP to the in-process sandboxes at http://sandbox.test."""
-    from integrations import services
+    from integrations import transport
     from sandbox.transport import in_process_session
 
-    monkeypatch.setattr(services, "http_session", in_process_session)
+    monkeypatch.setattr(transport, "http_session", in_process_session)
 
 
 ODOO_VERSIONS = (16, 17, 18, 19)  # the Odoo versions the emulator serves; fake_odoo runs a test on each
@@ -160,7 +160,7 @@ def _empty_cache():
 @pytest.fixture
 def connected_client(client_company, odoo_connection_to_sandbox, pleo_connection_to_sandbox, fake_pleo):
     """Client A, whose Odoo company (1, "Client A BV") and Pleo company are chosen."""
-    from integrations.services import pleo_company_choose
+    from integrations.verify_pleo import pleo_company_choose
 
     odoo_connection_to_sandbox.company_id = 1
     odoo_connection_to_sandbox.company_name = "Client A BV"
@@ -182,6 +182,49 @@ def odoo_admin(fake_odoo):
                         api_key=emulated_api_key(database=fake_odoo.database, uid=2)),
         company_id=1, uid=2, session=in_process_session(), max_retries=0,
     )
+
+
+@pytest.fixture
+def export_client(connected_client, fake_odoo, fake_pleo):
+    """Client A with every mapping the export needs; journal entries, posted, receipts on, 0 % unmapped."""
+    from sandbox.demo import export_mappings_seed
+
+    export_mappings_seed(client=connected_client, database=fake_odoo.database, company=fake_pleo.company)
+    return connected_client
+
+
+@pytest.fixture
+def exported(export_client, fake_pleo):
+    """One real export of eight items of every kind; the 0 % VAT card purchase among them fails."""
+    from exports.services import export_queue_poll
+    from sandbox.pleo.scenarios import export_items_generate
+    from sandbox.pleo.services import export_job_create
+
+    items = export_items_generate(company=fake_pleo.company, count=8, seed=1, with_receipts=False)
+    job = export_job_create(company=fake_pleo.company, items=items)
+    runs = export_queue_poll(client_id=export_client.pk, triggered_by="test")
+    assert runs and runs[0].failed_count >= 1, [r.error for r in runs]
+    return job
+
+
+@pytest.fixture
+def valid_data(odoo_admin):
+    """Booking settings that pass every check against the emulated Odoo's company 1."""
+    from mappings.choices import BookingMode, TopUpHandling
+    from tests.odoo_lookups import odoo_account_of_type, odoo_journal_of_type
+
+    return {
+        "wallet_account_id": odoo_account_of_type(odoo_admin, "asset_current"),
+        "out_of_pocket_account_id": odoo_account_of_type(odoo_admin, "liability_current"),
+        "reimbursement_contra_account_id": odoo_account_of_type(odoo_admin, "asset_cash"),
+        "payables_account_id": odoo_account_of_type(odoo_admin, "liability_payable"),
+        "card_journal_id": odoo_journal_of_type(odoo_admin, "general"),
+        "bill_journal_id": odoo_journal_of_type(odoo_admin, "purchase"),
+        "card_booking_mode": BookingMode.JOURNAL_ENTRY,
+        "out_of_pocket_booking_mode": BookingMode.VENDOR_BILL,
+        "wallet_topups": TopUpHandling.BOOK,
+        "topup_bank_account_id": odoo_account_of_type(odoo_admin, "asset_cash"),
+    }
 
 
 @pytest.fixture(scope="session")

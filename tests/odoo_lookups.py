@@ -19,6 +19,19 @@ def odoo_account(odoo, code, *, company_id=1):
     return next(iter(rows))["id"]
 
 
+def odoo_account_of_type(odoo, account_type, *, company_id=1):
+    """The id of the company's first Odoo account of this type ("asset_current", "liability_payable", ...)."""
+    domain = [("account_type", "=", account_type), *map(tuple, odoo_company_domain(odoo, company_id))]
+    rows = odoo.search_read("account.account", domain, ["code", "name"], limit=1)
+    return next(iter(rows))["id"]
+
+
+def odoo_journal_of_type(odoo, journal_type):
+    """The id of company 1's first Odoo journal of this type ("general", "purchase", ...)."""
+    return next(iter(odoo.search_read("account.journal", [("type", "=", journal_type), ("company_id", "=", 1)],
+                                      ["code"], limit=1)))["id"]
+
+
 def odoo_accounts_retire(odoo, ids) -> None:
     """Take accounts out of use the way the version does: deprecated until 18, archived in 19."""
     field, _, in_use = _dialect(odoo).account_in_use

@@ -16,9 +16,7 @@ from django.urls import NoReverseMatch, reverse
 
 from exports.models import ExportRecord
 from integrations.models import Client, ClientAction
-from mappings.services import tax_mapping_sync
-from tests.exports.admin.conftest import exported  # noqa: F401  (a real export of client B)
-from tests.exports.services.conftest import export_client  # noqa: F401
+from mappings.tax_sync import tax_mapping_sync
 from tests.factories import ClientFactory, OdooConnectionFactory, UserFactory
 
 STANDARD_VIEWS = {"changelist", "add", "change", "history", "delete"}
@@ -29,7 +27,7 @@ def scoped(model) -> bool:
 
 
 @pytest.fixture
-def world(exported, export_client, staff_user, superuser):  # noqa: F811
+def world(exported, export_client, staff_user, superuser):
     """Client B (the exported one) and client A, the only one the staff member handles."""
     own = ClientFactory(name="Own Client BV")
     own.staff.add(staff_user)
@@ -189,7 +187,8 @@ def test_autocomplete_of_every_relation_offers_none_of_b_rows(world, client):
     checked = found_by_superuser = 0
     for model in admin.site._registry:
         for field in model._meta.get_fields():
-            if not (field.is_relation and field.concrete and (field.many_to_one or field.many_to_many or field.one_to_one)):
+            if not (field.is_relation and field.concrete
+                    and (field.many_to_one or field.many_to_many or field.one_to_one)):
                 continue
             remote = field.related_model
             query = urlencode({"app_label": model._meta.app_label, "model_name": model._meta.model_name,

@@ -20,18 +20,13 @@ from exports.models import ExportRecord
 from exports.services import export_queue_poll
 from integrations.odoo.errors import OdooError
 from integrations.pleo.errors import PleoError
-from integrations.services import (
-    encrypted_fields,
-    odoo_client_for,
-    odoo_connection_save,
-    pleo_client_for,
-    pleo_connection_save,
-)
+from integrations.keys import encrypted_fields
+from integrations.selectors import odoo_client_for, pleo_client_for
+from integrations.services import odoo_connection_save, pleo_connection_save
 from sandbox.odoo.models import EmulatedApiKey
 from sandbox.odoo.services import emulated_fault_add, emulated_faults_clear
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import api_token_create, export_job_create
-from tests.exports.services.conftest import export_client  # noqa: F401
 
 ODOO_KEY = "odoo-KEY-never-show-7f3a9c1e5b2d"
 PLEO_TOKEN = "pleo-TOKEN-never-show-2d8e4b6f0a9c"
@@ -43,7 +38,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.parametrize("fake_odoo", [17], 
 
 
 @pytest.fixture
-def secret_client(export_client, fake_odoo, fake_pleo):  # noqa: F811
+def secret_client(export_client, fake_odoo, fake_pleo):
     """The exported client, its Odoo user's key and its Pleo token replaced by the distinctive values."""
     EmulatedApiKey.objects.filter(database=fake_odoo.database, uid=fake_odoo.uid).update(key=ODOO_KEY)
     api_token_create(company=fake_pleo.company, token=PLEO_TOKEN)
@@ -54,7 +49,8 @@ def secret_client(export_client, fake_odoo, fake_pleo):  # noqa: F811
 
 
 def keys_set(client, *, odoo, pleo):
-    odoo_connection_save(client=client, data={"url": client.odoo_connection.url, "database": client.odoo_connection.database,
+    odoo_connection_save(client=client, data={"url": client.odoo_connection.url,
+                                              "database": client.odoo_connection.database,
                                               "login": client.odoo_connection.login}, api_key=odoo)
     pleo_connection_save(client=client, data={"api_base_url": client.pleo_connection.api_base_url}, api_token=pleo)
     client.refresh_from_db()
@@ -66,12 +62,11 @@ def test_no_secret_in_logs_pages_errors_csv_tasks_or_records(secret_client, fake
     said = []  # exception texts, admin messages and pages
     browser = client
     browser.force_login(superuser)
-    odoo, pleo = secret_client.odoo_connection, secret_client.pleo_connection
 
     def verify_both():
         for connection in (secret_client.odoo_connection, secret_client.pleo_connection):
-            page = browser.post(reverse(f"admin:integrations_{connection._meta.model_name}_verify", args=[connection.pk]),
-                                follow=True)
+            page = browser.post(reverse(f"admin:integrations_{connection._meta.model_name}_verify",
+                                        args=[connection.pk]), follow=True)
             said.append(page.content.decode())
 
     # Verify passing, then with refused keys, then with an Odoo that breaks in the middle
@@ -124,7 +119,8 @@ def test_no_secret_in_logs_pages_errors_csv_tasks_or_records(secret_client, fake
             pages += 1
     for name in ("overview", "setup", "actions_json"):
         try:
-            said.append(browser.get(reverse(f"admin:integrations_client_{name}", args=[secret_client.pk])).content.decode())
+            said.append(browser.get(reverse(f"admin:integrations_client_{name}",
+                                            args=[secret_client.pk])).content.decode())
         except NoReverseMatch:
             pass
     csv_page = browser.get(reverse("admin:exports_exportrecord_csv"))

@@ -10,7 +10,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run_check(**env_overrides):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SANDBOX_ENABLED", "SECRET_KEY", "ENCRYPTION_SALT", "DJANGO_SETTINGS_MODULE"}}
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DEBUG", "SANDBOX_ENABLED", "SECRET_KEY", "ENCRYPTION_SALT", "DJANGO_SETTINGS_MODULE"}}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -64,7 +64,8 @@ GROUPS = {
     19: [
         (1, "base.group_user", "Internal User"), (2, "base.group_erp_manager", "Access Rights"),
         (3, "base.group_no_one", "Technical Features"), (4, "base.group_system", "Administrator"),
-        (5, "base.group_multi_currency", "Multi Currencies"), (6, "base.group_allow_export", "Access to export feature"),
+        (5, "base.group_multi_currency", "Multi Currencies"),
+        (6, "base.group_allow_export", "Access to export feature"),
         (7, "base.group_partner_manager", "Contact Creation"), (8, "base.group_portal", "Portal"),
         (9, "base.group_public", "Public"), (10, "base.group_multi_company", "Multi Companies"),
         (13, "mail.group_mail_template_editor", "Mail Template Editor"),

@@ -147,7 +147,7 @@ class Seeder:
                     "invoice_tax_id": tax_id + tax_offset, "refund_tax_id": None, "company_id": company_id,
                     "sequence": 1,
                 })
-                for position, (rep_id, code) in enumerate(zip(rep_ids[1:], account_codes)):
+                for position, (rep_id, code) in enumerate(zip(rep_ids[1:], account_codes, strict=True)):
                     self.add("account.tax.repartition.line", rep_id, {
                         "factor_percent": 100.0 if position == 0 else -100.0, "repartition_type": "tax",
                         "account_id": codes[company_id][code], "invoice_tax_id": tax_id + tax_offset,
@@ -179,7 +179,8 @@ class Seeder:
             })
         groups = seed.GROUPS[self.version]
         left_out = seed.ADMIN_GROUPS_LEFT_OUT[self.version]
-        all_groups = [group_id for group_id, xmlid, _ in groups if xmlid not in {"base.group_portal", "base.group_public"}]
+        all_groups = [group_id for group_id, xmlid, _ in groups
+                      if xmlid not in {"base.group_portal", "base.group_public"}]
         admin_groups = [group_id for group_id, xmlid, _ in groups if xmlid not in left_out]
         pleo, norights = self.data["users"]["pleo"], self.data["users"]["norights"]
         users = [

@@ -100,7 +100,8 @@ def emulated_user_groups_set(
     """Grants or withdraws groups by xml id (e.g. "account.group_account_manager"); returns the group ids."""
     by_xmlid = {
         f"{v['module']}.{v['name']}": v["res_id"]
-        for v in EmulatedRecord.objects.filter(database=database, model="ir.model.data").values_list("values", flat=True)
+        for v in EmulatedRecord.objects.filter(database=database, model="ir.model.data")
+            .values_list("values", flat=True)
         if v["model"] == "res.groups"
     }
     user = _record(database, "res.users", uid)
@@ -393,7 +394,8 @@ NOT_FOUND_PAGE = (
     b'    <body>\n        <h1>404: Page not found</h1>\n    </body>\n</html>\n'
 )
 LOGIN_PAGE = (
-    b'<!DOCTYPE html>\n<html lang="en-US">\n    <head>\n        <meta charset="utf-8"/>\n        <title>Login | Odoo</title>\n'
+    b'<!DOCTYPE html>\n<html lang="en-US">\n    <head>\n        <meta charset="utf-8"/>\n'
+    b'        <title>Login | Odoo</title>\n'
     b'    </head>\n    <body>\n        <form class="oe_login_form" role="form" method="post">\n'
     b'            <input type="text" name="login" id="login"/>\n            <input type="password" name="password"/>\n'
     b'            <button type="submit">Log in</button>\n        </form>\n    </body>\n</html>\n'

@@ -150,7 +150,7 @@ def _lines(ctx: _Context, parts: list[tuple], currency: str) -> tuple[list[dict]
     wallet_parts = [_q(p[0] * fx) for p in parts[:-1]]
     wallet_parts.append(wallet_total - sum(wallet_parts, Decimal("0")))
     lines = []
-    for n, ((amount, account, tax_code, tags), wallet_amount) in enumerate(zip(parts, wallet_parts)):
+    for n, ((amount, account, tax_code, tags), wallet_amount) in enumerate(zip(parts, wallet_parts, strict=True)):
         line = {
             "accountingEntryLineId": str(ctx.uuid(f"line:{n}")),
             "account": _account(account),

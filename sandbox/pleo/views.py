@@ -126,7 +126,8 @@ def _body(request, schema: str, *, variant: str = ""):
         raise SandboxApiError(400, "INVALID_JSON", "The request body is not valid JSON.") from None
     problems = schema_errors(data, schema, variant=variant)
     if problems:
-        raise SandboxApiError(400, "VALIDATION_ERROR", f"Request body does not match {schema}: " + "; ".join(problems[:5]))
+        raise SandboxApiError(400, "VALIDATION_ERROR",
+                              f"Request body does not match {schema}: " + "; ".join(problems[:5]))
     return data
 
 
@@ -588,7 +589,8 @@ def _tag_group_put(request, api_token, group_id):
     data = _body(request, "TagGroupUpdateModel")
     if _code_taken(group.company, data["code"], exclude=group):
         raise SandboxApiError(409, "CONFLICT", "A tag group with this code exists.")
-    group.code, group.name, group.archived, group.metadata = data["code"], data["name"], data["archived"], data["metadata"]
+    group.code, group.name, group.archived, group.metadata = (data["code"], data["name"], data["archived"],
+                                                              data["metadata"])
     group.updated_at = timezone.now()
     group.save()
     return _json({"data": _group_json(group)})

@@ -93,10 +93,10 @@ def sandboxes_at_live_server(live_server, monkeypatch):
     from django.db import connection
 
     if connection.vendor == "sqlite":
-        from integrations import services
+        from integrations import transport
         from sandbox.transport import in_process_session
 
-        monkeypatch.setattr(services, "http_session", lambda: in_process_session(live_server.url))
+        monkeypatch.setattr(transport, "http_session", lambda: in_process_session(live_server.url))
 
 
 @pytest.fixture
@@ -127,7 +127,8 @@ def outside_odoo(transactional_db, live_server):
 
 @pytest.fixture
 def outside_pleo(transactional_db, live_server):
-    """The client's Pleo company. Its first token may read exports but not report them; a second, full one is made later."""
+    """The client's Pleo company. Its first token may read exports but not report them; a second, full one is
+    made later."""
     from sandbox.pleo.services import DEFAULT_SCOPE, sandbox_company_create
 
     company, token = sandbox_company_create(name="Bakkerij Jansen ApS",
@@ -139,14 +140,9 @@ def outside_pleo(transactional_db, live_server):
 @pytest.fixture
 def connected_client(outside_odoo, outside_pleo):
     """Bakkerij Jansen BV with both connections verified (the browser flow of test_connections, done in Python)."""
-    from integrations.services import (
-        client_create,
-        odoo_company_choose,
-        odoo_connection_save,
-        odoo_connection_verify,
-        pleo_connection_save,
-        pleo_connection_verify,
-    )
+    from integrations.services import client_create, odoo_connection_save, pleo_connection_save
+    from integrations.verify_odoo import odoo_company_choose, odoo_connection_verify
+    from integrations.verify_pleo import pleo_connection_verify
     from sandbox.odoo.services import emulated_user_groups_set
     from sandbox.pleo.services import api_token_create
 

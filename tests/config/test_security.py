@@ -81,8 +81,9 @@ def test_behind_a_proxy_the_address_it_appended_counts(keeper, settings):
 
 
 def test_with_redis_url_set_the_counts_are_kept_in_redis_shared_by_every_web_process():
-    out = _manage("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.CACHES['default']['BACKEND'], "
-                  "settings.CACHES['default']['LOCATION'])", REDIS_URL="redis://127.0.0.1:6379/9", DEBUG="true")
+    out = _manage("shell", "--no-imports", "-c", "from django.conf import settings; "
+                  "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'])",
+                  REDIS_URL="redis://127.0.0.1:6379/9", DEBUG="true")
     assert out.stdout.split() == ["django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/9"]
 
 
@@ -128,6 +129,7 @@ def test_production_mode_passes_the_deployment_checks():
 
 
 def test_the_deployment_checks_catch_a_weakened_production_setting():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", SECURE_HSTS_SECONDS="0", SECURE_SSL_REDIRECT="false")
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", SECURE_HSTS_SECONDS="0",
+                     SECURE_SSL_REDIRECT="false")
     assert result.returncode != 0
     assert "security.W004" in result.stderr and "security.W008" in result.stderr

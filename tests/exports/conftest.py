@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 
-from exports.booking import BookingContext, CategoryTarget, TaxTarget
+from exports.plans import BookingContext, CategoryTarget, TaxTarget
 
 __all__ = ["BookingFixtures"]
 

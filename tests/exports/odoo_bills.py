@@ -32,7 +32,8 @@ def odoo_bill_lines(plan, taxes_by_odoo_id: dict, rate: Decimal) -> list[dict]:
             amount = price - _q(price / (1 + tax.rate)) if tax.price_include else _q(price * tax.rate)
             net = price - amount if tax.price_include else price
             vat[tax.odoo_tax_id] = vat.get(tax.odoo_tax_id, Decimal(0)) + amount
-        lines.append(_line(len(lines) + 1, "product", sign * _q(net * rate), sign * net, account_id=values["account_id"]))
+        lines.append(_line(len(lines) + 1, "product", sign * _q(net * rate), sign * net,
+                           account_id=values["account_id"]))
     for tax_id, amount in vat.items():
         sides = (amount, -amount) if taxes_by_odoo_id[tax_id].reverse else (amount,)
         for side in sides:

@@ -6,7 +6,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from exports.booking import BookingRefused, MovePlan, booking_plan, item_record_facts
+from exports.booking import booking_plan
+from exports.items import BookingRefused, item_record_facts
+from exports.plans import MovePlan
 from integrations.pleo.contract import ITEM_FAILURE_REASON_TYPES
 
 __all__: list[str] = []
@@ -54,7 +56,8 @@ def test_a_field_of_the_wrong_type_is_refused_by_name(booking_fixtures, change, 
 def test_an_invoice_date_far_off_is_refused_naming_it(booking_fixtures, field, value):
     item = booking_fixtures.item("invoice")
     item["additionalInformation"].setdefault("invoiceInformation", {})[field] = value
-    context = booking_fixtures.with_context(kind_modes={**booking_fixtures.context.kind_modes, "invoice": "vendor_bill"})
+    context = booking_fixtures.with_context(kind_modes={**booking_fixtures.context.kind_modes,
+                                                        "invoice": "vendor_bill"})
 
     error = refused(item, context)
 
@@ -73,7 +76,8 @@ def test_long_text_with_control_characters_reaches_a_vendor_bill_cleaned_and_cut
     item = booking_fixtures.item("invoice")
     item["vendor"] = {"name": "ACME\x00 Supplies\x1b[0m " + "y" * 10_000, "taxRegistrationNumber": "NL\r\n123B01"}
     item["additionalInformation"].setdefault("invoiceInformation", {})["invoiceNumber"] = "INV\t42" + "9" * 500
-    context = booking_fixtures.with_context(kind_modes={**booking_fixtures.context.kind_modes, "invoice": "vendor_bill"})
+    context = booking_fixtures.with_context(kind_modes={**booking_fixtures.context.kind_modes,
+                                                        "invoice": "vendor_bill"})
 
     plan = booking_plan(item, context)
 

@@ -7,6 +7,7 @@ import pytest
 
 from exports.models import ExportRecord, ExportRun
 from exports.services import export_queue_poll
+from integrations.odoo.errors import OdooProtocolError
 from integrations.pleo.client import PleoClient
 from integrations.pleo.errors import PleoError
 from sandbox.odoo.models import EmulatedRecord
@@ -14,7 +15,6 @@ from sandbox.odoo.services import emulated_fault_add
 from sandbox.pleo.models import File
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create, fault_add
-from tests.exports.services.conftest import export_client  # noqa: F401 (the fixture, shared with services/)
 
 pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
 
@@ -215,7 +215,7 @@ def test_odoo_answering_a_web_page_fails_the_run_with_what_to_check(export_clien
     items, job = seed_job(fake_pleo, count=2)
     emulated_fault_add(database=fake_odoo.database, kind="html_page", model="res.company", method="read")
 
-    with pytest.raises(Exception):
+    with pytest.raises(OdooProtocolError):
         export_queue_poll(client_id=export_client.pk)
 
     run = ExportRun.objects.get(client=export_client)
@@ -242,7 +242,7 @@ def test_a_bad_answer_to_the_create_fails_the_batch_clearly_and_the_next_run_boo
     assert failed and all(said in r.last_error and "not booked" in r.last_error for r in failed)
     assert odoo_refs(fake_odoo) == []
 
-    from exports.services import export_records_retry
+    from exports.retry import export_records_retry
 
     export_records_retry(records=ExportRecord.objects.filter(pk__in=[r.pk for r in failed]))
     export_queue_poll(client_id=export_client.pk)

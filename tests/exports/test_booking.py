@@ -5,7 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from exports.booking import BookingRefused, MovePlan, SkipPlan, booking_plan, item_booking_date
+from exports.booking import booking_plan
+from exports.items import BookingRefused, item_booking_date
+from exports.plans import MovePlan, SkipPlan
 from integrations.pleo.contract import money_to_decimal
 from sandbox.pleo.scenarios import KIND_TYPES
 from tests.exports.conftest import ODOO
@@ -135,7 +137,7 @@ def test_each_tag_of_a_line_puts_its_analytic_account_in_the_lines_distribution(
         item = booking_fixtures.item(kind, n)
         plan = booking_plan(item, context)
         expense_lines = [line for line in _lines(plan) if line["account_id"] != plan.counter_account_id]
-        for pleo_line, odoo_line in zip(item["accountingEntryLines"], expense_lines):
+        for pleo_line, odoo_line in zip(item["accountingEntryLines"], expense_lines, strict=True):
             wanted = {str(context.tags[tag["id"]]): 100.0 for tag in pleo_line["tags"] or []}
             assert odoo_line.get("analytic_distribution", {}) == wanted
 
@@ -204,7 +206,8 @@ def test_a_line_without_tax_is_booked_without_tax_even_when_the_category_has_a_d
     line = item["accountingEntryLines"][0]
     line["tax"] = None
     line["netAmount"] = line["lineAmount"]
-    categories = {key: replace(target, default_tax_id=999) for key, target in booking_fixtures.context.categories.items()}
+    categories = {key: replace(target, default_tax_id=999)
+                  for key, target in booking_fixtures.context.categories.items()}
     plan = booking_plan(item, booking_fixtures.with_context(categories=categories))
     assert "tax_ids" not in _lines(plan)[0]
     assert _lines(plan)[0]["debit"] == plan.expected_total and plan.expected_vat == 0
@@ -214,7 +217,8 @@ def test_a_vat_included_odoo_tax_on_a_journal_entry_still_gets_the_net_because_o
     booking_fixtures,
 ):
     item = booking_fixtures.item("card_purchase")
-    taxes = {k: replace(t, price_include=True) if not t.reverse else t for k, t in booking_fixtures.context.taxes.items()}
+    taxes = {k: replace(t, price_include=True) if not t.reverse else t
+             for k, t in booking_fixtures.context.taxes.items()}
     plan = booking_plan(item, booking_fixtures.with_context(taxes=taxes))
     pleo_line = item["accountingEntryLines"][0]
     net = _pleo_total(item) - money_to_decimal(pleo_line["tax"]["amount"]["inWalletCurrency"])
@@ -521,7 +525,7 @@ def test_each_accounting_entry_gets_its_own_reference_holding_pleos_ids(booking_
     items = [item for items in booking_fixtures.items_by_kind.values() for item in items]
     plans = [booking_plan(item, booking_fixtures.context) for item in items]
     assert len({plan.reference for plan in plans}) == len({item["accountingEntryId"] for item in items})
-    for item, plan in zip(items, plans):
+    for item, plan in zip(items, plans, strict=True):
         assert item["accountingEntryId"] in plan.reference
         assert item["additionalInformation"]["reconciliationId"] in plan.reference
         assert plan.values["ref"] == plan.reference

@@ -11,9 +11,14 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from exports.booking import BILLABLE_TYPES, BookingRefused, MovePlan, SkipPlan, booking_plan
+from exports.booking import booking_plan
+from exports.item_types import BILLABLE_TYPES
+from exports.items import BookingRefused
+from exports.plans import MovePlan, SkipPlan
 from exports.models import ExportRecord
-from exports.services import bill_corrections, export_queue_poll, line_corrections, vat_by_odoo_tax
+from exports.corrections import vat_by_odoo_tax
+from exports.services import export_queue_poll
+from integrations.odoo.journal_items import bill_corrections, line_corrections
 from integrations.pleo.contract import ITEM_FAILURE_REASON_TYPES, money_to_decimal
 from mappings.models import CategoryMapping, TaxMapping
 from sandbox.demo import export_mappings_seed
@@ -58,7 +63,7 @@ def pleo_items(draw, template: dict, palette: list, *, types=CATEGORY_TYPES, cur
     wallet_amounts = [_q(a * FX[currency]) for a in amounts[:-1]]
     wallet_amounts.append(wallet_total - sum(wallet_amounts, Decimal(0)))
     lines = []
-    for (_, (account, tax)), amount, wallet_amount in zip(parts, amounts, wallet_amounts):
+    for (_, (account, tax)), amount, wallet_amount in zip(parts, amounts, wallet_amounts, strict=True):
         line = {"account": account, "lineAmount": _pair(amount, currency, wallet_amount),
                 "netAmount": _pair(amount, currency, wallet_amount), "tax": None, "tags": None}
         if tax is not None:

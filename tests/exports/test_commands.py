@@ -6,7 +6,6 @@ from exports.models import ExportRecord, ExportRun
 from sandbox.odoo.models import EmulatedRecord
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
-from tests.exports.services.conftest import export_client  # noqa: F401  (the shared fixture)
 
 
 def queue(fake_pleo, **options):
@@ -19,7 +18,7 @@ def odoo_moves(fake_odoo) -> int:
 
 
 @pytest.mark.django_db
-def test_export_client_exports_and_exits_non_zero_when_an_item_failed(export_client, fake_pleo, capsys):  # noqa: F811
+def test_export_client_exports_and_exits_non_zero_when_an_item_failed(export_client, fake_pleo, capsys):
     job, items = queue(fake_pleo, count=8, seed=1)  # holds a card purchase at 0 % VAT, which is unmapped
 
     with pytest.raises(CommandError) as failure:
@@ -37,7 +36,7 @@ def test_export_client_exports_and_exits_non_zero_when_an_item_failed(export_cli
 
 
 @pytest.mark.django_db
-def test_export_client_exits_zero_when_every_item_was_exported(export_client, fake_pleo, fake_odoo, capsys):  # noqa: F811
+def test_export_client_exits_zero_when_every_item_was_exported(export_client, fake_pleo, fake_odoo, capsys):
     job, items = queue(fake_pleo, count=6, seed=2, kinds=["card_purchase"])
 
     call_command("export_client", str(export_client.pk))
@@ -49,14 +48,14 @@ def test_export_client_exits_zero_when_every_item_was_exported(export_client, fa
 
 
 @pytest.mark.django_db
-def test_export_client_with_nothing_queued_says_so(export_client, capsys):  # noqa: F811
+def test_export_client_with_nothing_queued_says_so(export_client, capsys):
     call_command("export_client", export_client.name)
     assert "Nothing waiting in Pleo's export queue." in capsys.readouterr().out
     assert not ExportRecord.objects.exists()
 
 
 @pytest.mark.django_db
-def test_dry_run_prints_the_preview_and_writes_nothing(export_client, fake_pleo, fake_odoo, odoo_admin, capsys):  # noqa: F811
+def test_dry_run_prints_the_preview_and_writes_nothing(export_client, fake_pleo, fake_odoo, odoo_admin, capsys):
     job, items = queue(fake_pleo, count=8, seed=1)
     moves_before = odoo_moves(fake_odoo)
 
@@ -76,7 +75,7 @@ def test_dry_run_prints_the_preview_and_writes_nothing(export_client, fake_pleo,
 
 
 @pytest.mark.django_db
-def test_dry_run_exits_zero_when_everything_would_be_booked(export_client, fake_pleo, capsys):  # noqa: F811
+def test_dry_run_exits_zero_when_everything_would_be_booked(export_client, fake_pleo, capsys):
     queue(fake_pleo, count=3, seed=2, kinds=["card_purchase"])
     call_command("export_client", export_client.name, "--dry-run")
     out = capsys.readouterr().out
@@ -85,7 +84,7 @@ def test_dry_run_exits_zero_when_everything_would_be_booked(export_client, fake_
 
 
 @pytest.mark.django_db
-def test_output_never_shows_the_clients_secrets(export_client, fake_pleo, fake_odoo, capsys):  # noqa: F811
+def test_output_never_shows_the_clients_secrets(export_client, fake_pleo, fake_odoo, capsys):
     queue(fake_pleo, count=8, seed=1)
     with pytest.raises(CommandError):
         call_command("export_client", export_client.name, "--dry-run")
@@ -102,7 +101,7 @@ def test_export_client_names_an_unknown_client():
 
 
 @pytest.mark.django_db
-def test_dry_run_names_the_purchase_currency_of_a_foreign_expense(export_client, fake_pleo, capsys):  # noqa: F811
+def test_dry_run_names_the_purchase_currency_of_a_foreign_expense(export_client, fake_pleo, capsys):
     queue(fake_pleo, count=2, seed=1)  # the second is a card purchase in USD
     call_command("export_client", export_client.name, "--dry-run")
     out = capsys.readouterr().out

@@ -9,8 +9,7 @@ from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.models import Task
 from django_q.tasks import async_task
 
-from exports.load_bench import database_url, qclusters_start, qclusters_stop
-
+from sandbox.bench.load import database_url, qclusters_start, qclusters_stop
 
 
 @pytest.mark.postgres

@@ -29,8 +29,8 @@ def run_at(client, moment, status="succeeded"):
 
 def record_at(client, run, moment, status, entry, attempt_runs=()):
     """A record last changed at `moment`, with one attempt in each of `attempt_runs` (default: its run)."""
-    record = ExportRecord.objects.create(client=client, pleo_accounting_entry_id=entry, export_run=run, kind="card_purchase",
-                                         amount=Decimal("12.50"), currency="EUR", status=status)
+    record = ExportRecord.objects.create(client=client, pleo_accounting_entry_id=entry, export_run=run,
+                                         kind="card_purchase", amount=Decimal("12.50"), currency="EUR", status=status)
     for attempt_run in attempt_runs or [run]:
         ExportAttempt.objects.create(record=record, export_run=attempt_run, outcome=status, message="m")
     ExportRecord.objects.filter(pk=record.pk).update(created_at=moment, updated_at=moment)

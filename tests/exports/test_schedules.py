@@ -3,12 +3,10 @@ import pytest
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from exports.schedules import HISTORY_PURGE_SCHEDULE, client_schedules_ensure, schedules_ensure
+from exports.schedules import HISTORY_PURGE_SCHEDULE, schedules_ensure
 from integrations.services import clients_status_set
-from mappings.models import BookingSettings
-from mappings.services import booking_settings_update, client_schedules_refresh
+from mappings.booking_settings import booking_settings_update, client_schedules_refresh
 from tests.factories import ClientFactory
-from tests.mappings.services.test_booking_settings_update import valid_data  # noqa: F401
 
 # Both databases: django-q2's schedules, taken under a row lock.
 pytestmark = pytest.mark.both_databases

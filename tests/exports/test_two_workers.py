@@ -11,10 +11,9 @@ from django_q.brokers.redis_broker import Redis as RedisBroker
 from django_q.models import Task
 from django_q.tasks import async_task
 
-from exports.load_bench import database_url, qclusters_start, qclusters_stop
-
-from exports.bench import bench_clients_seed
 from exports.models import ExportRecord, ExportRun
+from sandbox.bench.exports import bench_clients_seed
+from sandbox.bench.load import database_url, qclusters_start, qclusters_stop
 from sandbox.odoo.models import EmulatedRecord
 from sandbox.pleo.models import ExportJob, ExportJobItem
 

@@ -12,18 +12,17 @@ from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.tasks import async_task
 
-from exports.load_bench import database_url, qclusters_start
-
-from exports.bench import bench_clients_seed
 from exports.models import ExportLock, ExportRecord, ExportRun
-from exports.services import ExportBusyError, export_queue_poll
+from exports.lock import ExportBusyError
+from exports.services import export_queue_poll
+from sandbox.bench.exports import bench_clients_seed
+from sandbox.bench.load import database_url, qclusters_start
 from sandbox.odoo.models import EmulatedDatabase, EmulatedRecord
 from sandbox.odoo.services import emulated_fault_add, emulated_faults_clear
 from sandbox.pleo.models import Company, ExportJob, ExportJobItem
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
 from sandbox.transport import sandboxes_in_process
-from tests.exports.services.conftest import export_client  # noqa: F401 (fixture)
 from tests.exports.services.fault_checks import books_settled, job_seed
 
 JOBS, EXPENSES_PER_JOB = 3, 4
@@ -111,20 +110,20 @@ class WorkerKilled(BaseException):
 def test_a_run_whose_worker_died_is_marked_failed_by_the_next_run(export_client, fake_odoo, fake_pleo, monkeypatch):
     """Naive: the run a killed worker left "running" stays running forever in the export history."""
     items, job = job_seed(fake_pleo, count=4, with_receipts=False)
-    from exports import services
+    from exports import moves
 
-    post = services._moves_post
+    post = moves.post
 
     def dies(*args, **kwargs):
         raise WorkerKilled
-    monkeypatch.setattr(services, "_moves_post", dies)  # the entries are created, then the worker dies
+    monkeypatch.setattr(moves, "post", dies)  # the entries are created, then the worker dies
     with pytest.raises(WorkerKilled):
         export_queue_poll(client_id=export_client.pk)
     killed_run = ExportRun.objects.get()
     assert killed_run.status == "running"
     lease_runs_out(export_client)
 
-    monkeypatch.setattr(services, "_moves_post", post)
+    monkeypatch.setattr(moves, "post", post)
     [run] = export_queue_poll(client_id=export_client.pk)
 
     killed_run.refresh_from_db()

@@ -8,15 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exports.models import ExportRecord, ExportRun
-from exports.tasks import client_action_run
+from integrations.tasks import client_action_run
 from integrations.actions import client_action_execute, client_action_request
 from integrations.models import ClientAction
 from mappings.models import SyncRun, TaxMapping
 from sandbox.pleo.models import ExportJob, TaxCode
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
-from tests.exports.admin.conftest import exported  # noqa: F401  (a real export through the sandboxes)
-from tests.exports.services.conftest import export_client  # noqa: F401
 from tests.factories import ClientFactory
 
 # Both databases: one queued action per kind is a database constraint (IntegrityError inside a transaction).
@@ -52,7 +50,7 @@ def queue_held():
 
 
 @pytest.mark.django_db
-def test_export_now_books_waiting_expenses_and_the_page_shows_the_outcome(admin_browser, export_client, fake_pleo):  # noqa: F811
+def test_export_now_books_waiting_expenses_and_the_page_shows_the_outcome(admin_browser, export_client, fake_pleo):
     items = export_items_generate(company=fake_pleo.company, count=6, seed=3, with_receipts=False)
     export_job_create(company=fake_pleo.company, items=items)
 
@@ -70,14 +68,14 @@ def test_export_now_books_waiting_expenses_and_the_page_shows_the_outcome(admin_
 
 
 @pytest.mark.django_db
-def test_export_now_with_nothing_waiting_says_so(admin_browser, export_client):  # noqa: F811
+def test_export_now_with_nothing_waiting_says_so(admin_browser, export_client):
     page = admin_browser.post(run_url(export_client), {"kind": "export"}, follow=True)
     assert "Nothing was waiting in Pleo&#x27;s export queue." in actions_text(page.content.decode())
     assert ClientAction.objects.get(client=export_client).status == "succeeded"
 
 
 @pytest.mark.django_db
-def test_export_now_after_odoo_refused_the_key_says_what_to_do(admin_browser, export_client):  # noqa: F811
+def test_export_now_after_odoo_refused_the_key_says_what_to_do(admin_browser, export_client):
     connection = export_client.odoo_connection
     type(connection).objects.filter(pk=connection.pk).update(credentials_refused_at=timezone.now())
     page = admin_browser.post(run_url(export_client), {"kind": "export"}, follow=True)
@@ -89,7 +87,7 @@ def test_export_now_after_odoo_refused_the_key_says_what_to_do(admin_browser, ex
 
 
 @pytest.mark.django_db
-def test_sync_now_reads_categories_and_syncs_taxes_and_tags(admin_browser, export_client):  # noqa: F811
+def test_sync_now_reads_categories_and_syncs_taxes_and_tags(admin_browser, export_client):
     page = admin_browser.post(run_url(export_client), {"kind": "sync"}, follow=True)
     action = ClientAction.objects.get(client=export_client, kind="sync")
     assert action.status == "succeeded", action.outcome
@@ -100,7 +98,7 @@ def test_sync_now_reads_categories_and_syncs_taxes_and_tags(admin_browser, expor
 
 
 @pytest.mark.django_db
-def test_paused_client_is_not_exported_and_the_person_is_told_why(admin_browser, export_client):  # noqa: F811
+def test_paused_client_is_not_exported_and_the_person_is_told_why(admin_browser, export_client):
     export_client.status = "paused"
     export_client.save()
     page = admin_browser.post(run_url(export_client), {"kind": "export"}, follow=True)
@@ -117,14 +115,15 @@ def test_queued_action_shows_as_queued_and_a_double_click_does_not_queue_it_twic
     action = ClientAction.objects.get(client=client_company)
     assert action.status == "queued"
     assert queue_held.call_count == 1
-    assert queue_held.call_args.args == ("exports.tasks.client_action_run", action.pk)
+    assert queue_held.call_args.args == ("integrations.tasks.client_action_run", action.pk)
     assert "Verify is queued" in first.content.decode()
     assert "Verify was already queued; it was not queued a second time." in second.content.decode()
     html = second.content.decode()
     assert 'data-busy="1"' in html and "Verify</strong> — Queued" in actions_text(html)
     data = admin_browser.get(json_url(client_company)).json()
     assert data["busy"] is True
-    assert [(a["label"], a["status_label"], a["requested_by"]) for a in data["actions"]] == [("Verify", "Queued", "admin")]
+    assert [(a["label"], a["status_label"], a["requested_by"])
+            for a in data["actions"]] == [("Verify", "Queued", "admin")]
     # Another kind may wait beside it.
     admin_browser.post(run_url(client_company), {"kind": "sync"})
     assert ClientAction.objects.filter(client=client_company).count() == 2
@@ -203,7 +202,7 @@ def test_endpoint_and_actions_admin_show_a_staff_member_only_their_clients(clien
 # Bulk actions on the client list -----------------------------------------------------------------
 
 @pytest.mark.django_db
-def test_bulk_retry_sends_failed_exports_back_to_pleo_and_books_them(admin_browser, exported, export_client,  # noqa: F811
+def test_bulk_retry_sends_failed_exports_back_to_pleo_and_books_them(admin_browser, exported, export_client,
                                                                       fake_pleo, odoo_admin):
     failed = ExportRecord.objects.filter(client=export_client, status="failed")
     [record] = failed
@@ -227,7 +226,7 @@ def test_bulk_retry_sends_failed_exports_back_to_pleo_and_books_them(admin_brows
 
 
 @pytest.mark.django_db
-def test_bulk_retry_leaves_failed_records_pending_while_the_worker_is_busy(admin_browser, exported, export_client,  # noqa: F811
+def test_bulk_retry_leaves_failed_records_pending_while_the_worker_is_busy(admin_browser, exported, export_client,
                                                                            fake_pleo, queue_held):
     admin_browser.post(reverse(CHANGELIST), {"action": "retry_failed_exports", "_selected_action": [export_client.pk]})
     assert not ExportRecord.objects.filter(client=export_client, status="failed").exists()
@@ -261,10 +260,13 @@ def test_bulk_retry_of_a_staff_member_does_not_touch_another_clients_records(cli
 def test_bulk_verify_queues_one_action_per_client(admin_browser, queue_held):
     clients = [ClientFactory(name=f"Client {n} BV") for n in range(3)]
     ids = [c.pk for c in clients]
-    page = admin_browser.post(reverse(CHANGELIST), {"action": "verify_connections", "_selected_action": ids}, follow=True)
+    page = admin_browser.post(reverse(CHANGELIST), {"action": "verify_connections", "_selected_action": ids},
+                              follow=True)
     assert "Verify queued for 3 client(s); each client&#x27;s page shows the outcome." in page.content.decode()
-    assert sorted(ClientAction.objects.filter(kind="verify", status="queued").values_list("client", flat=True)) == sorted(ids)
-    page = admin_browser.post(reverse(CHANGELIST), {"action": "verify_connections", "_selected_action": ids}, follow=True)
+    queued = ClientAction.objects.filter(kind="verify", status="queued").values_list("client", flat=True)
+    assert sorted(queued) == sorted(ids)
+    page = admin_browser.post(reverse(CHANGELIST), {"action": "verify_connections", "_selected_action": ids},
+                              follow=True)
     assert "Verify was already waiting or running for 3 client(s); not queued twice." in page.content.decode()
     assert queue_held.call_count == 3
 
@@ -274,6 +276,6 @@ def test_pause_and_resume_say_what_they_did(admin_browser, client_company, queue
     page = admin_browser.post(reverse(CHANGELIST), {"action": "pause_clients", "_selected_action": [client_company.pk]},
                               follow=True)
     assert "1 client(s) paused: their exports and syncs stop until resumed." in page.content.decode()
-    page = admin_browser.post(reverse(CHANGELIST), {"action": "resume_clients", "_selected_action": [client_company.pk]},
-                              follow=True)
+    page = admin_browser.post(reverse(CHANGELIST),
+                              {"action": "resume_clients", "_selected_action": [client_company.pk]}, follow=True)
     assert "1 client(s) resumed." in page.content.decode()

@@ -3,7 +3,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from integrations.models import Client
-from integrations.services import odoo_company_choose, odoo_connection_verify
+from integrations.verify_odoo import odoo_company_choose, odoo_connection_verify
 from sandbox.odoo.services import emulated_user_groups_set
 
 
@@ -18,7 +18,8 @@ def test_verify_client_prints_the_report_and_exits_non_zero_on_a_failed_check(od
 
 
 @pytest.mark.django_db
-def test_verify_client_passes_when_both_sides_pass(odoo_connection_to_sandbox, pleo_connection_to_sandbox, fake_odoo, capsys):
+def test_verify_client_passes_when_both_sides_pass(odoo_connection_to_sandbox, pleo_connection_to_sandbox, fake_odoo,
+                                                   capsys):
     emulated_user_groups_set(database=fake_odoo.database, uid=fake_odoo.uid, add=["base.group_partner_manager"])
     odoo_connection_verify(connection=odoo_connection_to_sandbox)
     odoo_company_choose(connection=odoo_connection_to_sandbox, company_id=1)

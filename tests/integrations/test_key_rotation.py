@@ -7,7 +7,7 @@ from django.db import connection as db
 from django.test import override_settings
 
 from integrations.models import OdooConnection, PleoConnection
-from integrations.services import encrypted_fields
+from integrations.keys import encrypted_fields
 from tests.factories import OdooConnectionFactory, PleoConnectionFactory
 
 # Both databases: batches read with a cast and SELECT ... FOR UPDATE.

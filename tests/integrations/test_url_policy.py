@@ -13,15 +13,10 @@ from django.urls import reverse
 from integrations.models import OdooConnection
 from integrations.odoo.errors import OdooError
 from integrations.pleo.errors import PleoError
-from integrations.services import (
-    AddressRefused,
-    http_session,
-    odoo_client_for,
-    odoo_connection_save,
-    odoo_connection_verify,
-    pleo_client_for,
-    url_policy_check,
-)
+from integrations.selectors import odoo_client_for, pleo_client_for
+from integrations.services import odoo_connection_save
+from integrations.transport import AddressRefused, http_session, url_policy_check
+from integrations.verify_odoo import odoo_connection_verify
 from tests.factories import OdooConnectionFactory, PleoConnectionFactory
 
 PUBLIC = "93.184.216.34"  # a public address; nothing here ever connects to it (responses answers)

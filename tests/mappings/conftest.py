@@ -2,7 +2,7 @@
 import pytest
 
 from integrations.odoo.client import OdooClient, OdooCredentials
-from integrations.services import pleo_company_choose
+from integrations.verify_pleo import pleo_company_choose
 from sandbox.odoo.services import emulated_api_key
 from sandbox.transport import in_process_session
 
@@ -19,7 +19,8 @@ def odoo_admin_b(fake_odoo):
 
 @pytest.fixture
 def second_client(db, fake_odoo, sandbox_http):
-    """Client B: the second company (2) of the same emulated Odoo (same codes, other ids) and a Pleo company of its own."""
+    """Client B: the second company (2) of the same emulated Odoo (same codes, other ids) and a Pleo company
+    of its own."""
     from integrations.services import odoo_connection_save, pleo_connection_save
     from sandbox.pleo.services import sandbox_company_create
     from sandbox.transport import SANDBOX_TEST_URL

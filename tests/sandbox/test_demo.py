@@ -4,7 +4,8 @@ from django.core.management import call_command
 
 from exports.services import export_queue_poll
 from integrations.models import Client
-from integrations.services import odoo_connection_verify, pleo_connection_verify
+from integrations.verify_odoo import odoo_connection_verify
+from integrations.verify_pleo import pleo_connection_verify
 from sandbox.demo import DEMO_CLIENTS, demo_seed
 from sandbox.pleo.models import ExportJob
 

@@ -1,13 +1,9 @@
 """The sandboxes answer over a real socket too, as in the demo: Verify both sides through live_server."""
 import pytest
 
-from integrations.services import (
-    odoo_company_choose,
-    odoo_connection_save,
-    odoo_connection_verify,
-    pleo_connection_save,
-    pleo_connection_verify,
-)
+from integrations.services import odoo_connection_save, pleo_connection_save
+from integrations.verify_odoo import odoo_company_choose, odoo_connection_verify
+from integrations.verify_pleo import pleo_connection_verify
 from sandbox.odoo.services import emulated_api_key, emulated_database_create
 from sandbox.pleo.services import sandbox_company_create
 

@@ -13,7 +13,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("client", help="client name or id")
-        parser.add_argument("--dry-run", action="store_true", help="print the preview of every pending item; write nothing")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="print the preview of every pending item; write nothing")
 
     def handle(self, *args, **options):
         try:
@@ -22,7 +23,7 @@ class Command(BaseCommand):
                 return self.preview(client)
             runs = export_queue_poll(client_id=client.pk, triggered_by="command line")
         except PortalError as exc:
-            raise CommandError(str(exc))
+            raise CommandError(str(exc)) from exc
         failed = 0
         for run in runs:
             self.stdout.write(f"Pleo job {run.pleo_job_id}: {run.exported_count} exported, {run.failed_count} failed, "

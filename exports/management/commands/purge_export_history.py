@@ -17,7 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         cutoff = export_history_cutoff()
         if cutoff is None:
-            self.stdout.write("EXPORT_HISTORY_RETENTION_DAYS is 0: the export history is kept forever; nothing deleted.")
+            self.stdout.write("EXPORT_HISTORY_RETENTION_DAYS is 0: the export history is kept forever; "
+                              "nothing deleted.")
             return
         counts = export_history_purge(dry_run=options["dry_run"])
         verb = "Would delete" if options["dry_run"] else "Deleted"

@@ -123,7 +123,8 @@ def check_move_access(env: Env, model: str, operation: str):
 
 
 # The name of account.group_account_invoice in an access refusal (v17/59, v18/59, v19/59).
-BILLING_LABELS = {16: "Invoicing/Billing", 17: "Invoicing/Billing", 18: "Invoicing/Invoicing", 19: "Accounting/Invoicing"}
+BILLING_LABELS = {16: "Invoicing/Billing", 17: "Invoicing/Billing", 18: "Invoicing/Invoicing",
+                  19: "Accounting/Invoicing"}
 
 
 # --- lock dates and names ------------------------------------------------------------------
@@ -139,7 +140,8 @@ def _lock_date(env: Env, move: dict) -> datetime.date | None:
         # 18: a hard lock for all, a lock per journal type, and the tax lock for entries with tax lines.
         journal = env.get("account.journal", move["journal_id"]) or {}
         dates.append(company.get("hard_lock_date"))
-        dates.append(company.get({"sale": "sale_lock_date", "purchase": "purchase_lock_date"}.get(journal.get("type"), "")))
+        journal_lock_field = {"sale": "sale_lock_date", "purchase": "purchase_lock_date"}.get(journal.get("type"), "")
+        dates.append(company.get(journal_lock_field))
         if any(line.get("display_type") == "tax" for _, line in lines_of(env, move["id"])):
             dates.append(company.get("tax_lock_date"))
     dates = [datetime.date.fromisoformat(d) for d in dates if d]
@@ -221,11 +223,15 @@ def move_create(env: Env, vals_list: list[dict]) -> list[int]:
 
 
 def _create_one(env: Env, vals: dict) -> int:
-    allowed_fields = set(env.fields("account.move")) | {"invoice_line_ids", "line_ids", "invoice_payment_term_id", "fiscal_position_id", "invoice_origin", "invoice_user_id", "auto_post"}
-    env.check_fields("account.move", [k for k in vals if k not in allowed_fields or k in env.fields("account.move")], write=True)
+    allowed_fields = set(env.fields("account.move")) | {"invoice_line_ids", "line_ids", "invoice_payment_term_id",
+                                                        "fiscal_position_id", "invoice_origin", "invoice_user_id",
+                                                        "auto_post"}
+    env.check_fields("account.move", [k for k in vals if k not in allowed_fields or k in env.fields("account.move")],
+                     write=True)
     move_type = vals.get("move_type") or env.context.get("default_move_type") or "entry"
     company_id = env.main_company_id()
-    journal_id = vals.get("journal_id") or env.context.get("default_journal_id") or _default_journal(env, move_type, company_id)
+    journal_id = (vals.get("journal_id") or env.context.get("default_journal_id")
+                  or _default_journal(env, move_type, company_id))
     journal = env.get("account.journal", journal_id)
     if journal is None:
         raise errors.missing_reference(env.version, model="account.move", model_label="Journal Entry",
@@ -273,7 +279,8 @@ def _create_one(env: Env, vals: dict) -> int:
 def move_write(env: Env, ids: list[int], vals: dict) -> bool:
     check_move_access(env, "account.move", "write")
     allowed = set(env.fields("account.move")) | {"invoice_line_ids", "line_ids"}
-    env.check_fields("account.move", [k for k in vals if k not in allowed or k in env.fields("account.move")], write=True)
+    env.check_fields("account.move", [k for k in vals if k not in allowed or k in env.fields("account.move")],
+                     write=True)
     for move_id in ids:
         move = env.get("account.move", move_id)
         if move is None:
@@ -283,7 +290,8 @@ def move_write(env: Env, ids: list[int], vals: dict) -> bool:
             )
         plain = {k: v for k, v in vals.items() if k not in ("line_ids", "invoice_line_ids")}
         if move["state"] == "posted":
-            protected = {"journal_id", "date", "line_ids", "invoice_line_ids", "partner_id", "currency_id", "move_type", "company_id"}
+            protected = {"journal_id", "date", "line_ids", "invoice_line_ids", "partner_id", "currency_id", "move_type",
+                         "company_id"}
             touched = protected & set(vals)
             if touched:
                 raise errors.UserError(
@@ -303,7 +311,7 @@ def move_write(env: Env, ids: list[int], vals: dict) -> bool:
         if "date" in plain:
             _compute_draft_name(env, move_id)
         if "partner_id" in plain:
-            for line_id, line in lines_of(env, move_id):
+            for line_id, _ in lines_of(env, move_id):
                 if move["move_type"] in INVOICE_TYPES:
                     env.update_record("account.move.line", line_id, {"partner_id": plain["partner_id"] or None})
         sync_dynamic_lines(env, move_id, taxes=resync_taxes)
@@ -349,7 +357,8 @@ def move_action_post(env: Env, ids: list[int]):
                     "in_invoice": "Vendor Bill", "in_refund": "Vendor Credit Note", "out_invoice": "Customer Invoice",
                     "out_refund": "Customer Credit Note",
                 }.get(move["move_type"], "Receipt")
-                raise errors.UserError(f"The field '{role}' is required, please complete it to validate the {document}.")
+                raise errors.UserError(f"The field '{role}' is required, please complete it to validate the "
+                                       f"{document}.")
             if not move.get("invoice_date"):
                 if move["move_type"].startswith("in_"):
                     raise errors.UserError("The Bill/Refund date is required to validate this document.")
@@ -490,11 +499,13 @@ def line_reconcile(env: Env, ids: list[int]):
         env.update_record("account.move.line", line_id, {
             "amount_residual": str(residual), "reconciled": residual == 0,
             # The open amount in the line's own currency, at the line's own rate.
-            "amount_residual_currency": money(to_decimal(line["amount_currency"]) * residual / to_decimal(line["balance"])),
+            "amount_residual_currency": money(to_decimal(line["amount_currency"]) * residual
+                                              / to_decimal(line["balance"])),
         })
     full = None
     if all(residual == 0 for _, residual in debits + credits):
-        full = env.create_record("account.full.reconcile", {"name": f"A{env.sequences.get('account.full.reconcile', 1) - 1}"})
+        full = env.create_record("account.full.reconcile",
+                                 {"name": f"A{env.sequences.get('account.full.reconcile', 1) - 1}"})
         for line_id, _ in lines:
             env.update_record("account.move.line", line_id, {"full_reconcile_id": full})
     first_partial = env.sequences.get("account.partial.reconcile", 1)

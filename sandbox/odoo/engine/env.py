@@ -260,7 +260,8 @@ class Env:
                     key = "res_model" if comodel == "ir.attachment" else "model"
                     ids = [i for i in ids if self.get(comodel, i).get(key) == model]
                 return self.sort(comodel, ids)
-            return self.sort(comodel, [rid for rid, vals in self.all(comodel).items() if vals.get(inverse) == record_id])
+            return self.sort(comodel, [rid for rid, vals in self.all(comodel).items()
+                                       if vals.get(inverse) == record_id])
         return values.get(field)
 
     def display_name(self, model: str, record_id) -> str:

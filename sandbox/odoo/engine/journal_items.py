@@ -1,4 +1,5 @@
-"""account.move.line as Odoo 16 to 19 compute it: amounts, taxes, and the tax, payables and balancing lines Odoo adds."""
+"""account.move.line as Odoo 16 to 19 compute it: amounts, taxes, and the tax, payables and balancing lines
+Odoo adds."""
 from decimal import ROUND_HALF_UP, Decimal
 
 from sandbox.odoo.engine import errors
@@ -83,7 +84,8 @@ def m2m_ids(value) -> list[int]:
 
 # --- line preparation ----------------------------------------------------------------------
 def _check_line_fields(env, vals):
-    env.check_fields("account.move.line", [k for k in vals if k not in ("product_id", "discount", "date_maturity", "sequence", "tax_tag_ids")], write=True)
+    env.check_fields("account.move.line", [k for k in vals if k not in ("product_id", "discount", "date_maturity",
+                                                                        "sequence", "tax_tag_ids")], write=True)
 
 
 def new_line(env: Env, move_id: int, move: dict, vals: dict, *, invoice_line: bool) -> dict:
@@ -127,7 +129,8 @@ def new_line(env: Env, move_id: int, move: dict, vals: dict, *, invoice_line: bo
             balance = to_decimal(vals["balance"])
         else:
             balance = debit - credit
-        if currency_id != company_currency and "amount_currency" in vals and not (debit or credit or vals.get("balance")):
+        if (currency_id != company_currency and "amount_currency" in vals
+                and not (debit or credit or vals.get("balance"))):
             balance = _to_company(env, currency_id, to_decimal(vals["amount_currency"]), company_currency)
         amount_currency = to_decimal(vals["amount_currency"]) if "amount_currency" in vals else balance
         if currency_id == company_currency:
@@ -365,7 +368,7 @@ def check_accounts(env: Env, move_id, move, new_lines):
             raise errors.missing_reference(env.version, model="account.move.line", model_label="Journal Item",
                                            field="account_id", field_label="Account")
     problems = []
-    for line_id, line in new_lines:
+    for _, line in new_lines:
         account = env.get("account.account", line.get("account_id")) if line.get("account_id") else None
         if account and move["company_id"] not in record_companies("account.account", account):
             problems.append(_company_problem(env, move, line, account))
@@ -422,7 +425,8 @@ def _written_amounts(env: Env, move, line, vals) -> dict:
 
 
 _INVOICE_BASE_FIELDS = ("tax_ids", "price_unit", "quantity", "account_id")
-_ENTRY_BASE_FIELDS = ("debit", "credit", "balance", "amount_currency", "tax_ids", "price_unit", "quantity", "account_id")
+_ENTRY_BASE_FIELDS = ("debit", "credit", "balance", "amount_currency", "tax_ids", "price_unit", "quantity",
+                      "account_id")
 
 
 def apply_line_command(env: Env, move_id, move, command, invoice_line) -> bool:
@@ -453,9 +457,11 @@ def apply_line_command(env: Env, move_id, move, command, invoice_line) -> bool:
                 update[key] = value if value is not False else None
         update.update(_written_amounts(env, move, line, vals))
         if invoice_line and ("price_unit" in vals or "quantity" in vals):
-            subtotal = to_decimal(update.get("quantity", line["quantity"])) * to_decimal(update.get("price_unit", line["price_unit"]))
+            subtotal = (to_decimal(update.get("quantity", line["quantity"]))
+                        * to_decimal(update.get("price_unit", line["price_unit"])))
             sign = -1 if move["move_type"] in INBOUND else 1
-            update.update(_amounts_in(env, line["currency_id"], subtotal * sign, company_currency_id(env, move["company_id"])))
+            update.update(_amounts_in(env, line["currency_id"], subtotal * sign,
+                                      company_currency_id(env, move["company_id"])))
         env.update_record("account.move.line", line_id, update)
         if "account_id" in vals:
             check_accounts(env, move_id, move, [(line_id, env.get("account.move.line", line_id))])

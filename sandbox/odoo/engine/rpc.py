@@ -217,7 +217,8 @@ def _check_read_access(env, model):
 
 
 def _check_field_access(env, model, fields):
-    if model == "hr.employee" and env.version == 16 and "address_home_id" in (fields or []) and not env.has_group("hr.group_hr_user"):
+    if (model == "hr.employee" and env.version == 16 and "address_home_id" in (fields or [])
+            and not env.has_group("hr.group_hr_user")):
         raise errors.AccessError(
             "The requested operation can not be completed due to security restrictions.\n\n"
             f"Document type: Employee (hr.employee)\nOperation: read\nUser: {env.uid}\n"
@@ -465,7 +466,8 @@ def orm_copy(env, model, ids, default=None):
 
 
 def _copy_repartition_lines(env, tax_id, values):
-    for field, inverse in (("invoice_repartition_line_ids", "invoice_tax_id"), ("refund_repartition_line_ids", "refund_tax_id")):
+    for field, inverse in (("invoice_repartition_line_ids", "invoice_tax_id"),
+                           ("refund_repartition_line_ids", "refund_tax_id")):
         copies = []
         for rep_id in values.get(field) or []:
             rep = env.get("account.tax.repartition.line", rep_id)

@@ -1,5 +1,5 @@
-"""Fixtures of the export history admin: a client exported for real through the sandboxes, and another
-client the staff member does not handle."""
+"""Fixtures of the export history admin: another client the staff member does not handle, and the browsers
+of a staff member and of a superuser (the real export, `exported`, is in tests/conftest.py)."""
 from datetime import date
 from decimal import Decimal
 
@@ -7,23 +7,9 @@ import pytest
 from django.utils import timezone
 
 from exports.models import ExportAttempt, ExportRecord, ExportRun
-from exports.services import export_queue_poll
-from sandbox.pleo.scenarios import export_items_generate
-from sandbox.pleo.services import export_job_create
-from tests.exports.services.conftest import export_client  # noqa: F401  (the shared fixture, used here too)
 from tests.factories import ClientFactory
 
-__all__ = ["exported", "other_client_record"]
-
-
-@pytest.fixture
-def exported(export_client, fake_pleo):  # noqa: F811
-    """One real export of eight items of every kind; the 0 % VAT card purchase among them fails."""
-    items = export_items_generate(company=fake_pleo.company, count=8, seed=1, with_receipts=False)
-    job = export_job_create(company=fake_pleo.company, items=items)
-    runs = export_queue_poll(client_id=export_client.pk, triggered_by="test")
-    assert runs and runs[0].failed_count >= 1, [r.error for r in runs]
-    return job
+__all__ = ["other_client_record"]
 
 
 @pytest.fixture
@@ -34,15 +20,16 @@ def other_client_record(db):
                                    started_at=timezone.now(), finished_at=timezone.now(), triggered_by="schedule")
     record = ExportRecord.objects.create(
         client=other, pleo_accounting_entry_id="other-entry-1", pleo_job_id="job-of-other", export_run=run,
-        kind="card_purchase", entry_date=date(2025, 3, 12), supplier="Secret Supplier of Other", amount=Decimal("77.70"),
-        currency="EUR", status="failed", last_error="Other's reason", pleo_payload={"accountingEntryId": "other-entry-1"},
+        kind="card_purchase", entry_date=date(2025, 3, 12), supplier="Secret Supplier of Other",
+        amount=Decimal("77.70"), currency="EUR", status="failed", last_error="Other's reason",
+        pleo_payload={"accountingEntryId": "other-entry-1"},
     )
     ExportAttempt.objects.create(record=record, export_run=run, outcome="failed", message="Other's reason")
     return record
 
 
 @pytest.fixture
-def staff_browser(client, staff_user, export_client):  # noqa: F811
+def staff_browser(client, staff_user, export_client):
     """A staff member who handles the exported client only."""
     export_client.staff.add(staff_user)
     client.force_login(staff_user)

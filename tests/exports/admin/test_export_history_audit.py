@@ -7,7 +7,7 @@ import pytest
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
-from exports.booking import TYPE_LABELS
+from exports.item_types import TYPE_LABELS
 from exports.models import ExportAttempt, ExportRecord, ExportRun
 from tests.exports.admin.test_export_record_admin import CHANGELIST, CSV, changelist_rows, csv_rows
 

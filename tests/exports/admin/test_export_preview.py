@@ -82,7 +82,7 @@ def test_preview_names_the_missing_mapping_of_an_expense_that_would_fail(admin_b
 
 @pytest.mark.django_db
 def test_preview_shows_vendor_bill_lines_and_the_wallet_payment(admin_browser, export_client, fake_pleo, odoo_admin):
-    from mappings.services import booking_settings_update
+    from mappings.booking_settings import booking_settings_update
 
     booking_settings_update(client=export_client, data={"kind_modes": {"card_purchase": "vendor_bill"}})
     export_job_create(company=fake_pleo.company, items=export_items_generate(

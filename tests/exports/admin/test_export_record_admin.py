@@ -27,7 +27,7 @@ def csv_rows(response) -> list[dict]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader)
     assert header == EXPORT_RECORD_CSV_HEADER
-    return [dict(zip(header, row)) for row in reader]
+    return [dict(zip(header, row, strict=True)) for row in reader]
 
 
 @pytest.mark.django_db

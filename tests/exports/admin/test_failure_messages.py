@@ -84,7 +84,7 @@ def test_currency_not_active_in_odoo(export_client, fake_pleo):
 
 @pytest.mark.django_db
 def test_locked_period_with_the_fail_policy(export_client, fake_pleo, fake_odoo):
-    from mappings.services import booking_settings_update
+    from mappings.booking_settings import booking_settings_update
 
     booking_settings_update(client=export_client, data={"lock_date_policy": "fail"})
     emulated_company_lock_date_set(database=fake_odoo.database, company_id=1,

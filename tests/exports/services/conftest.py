@@ -1,11 +1,19 @@
-"""A client ready to export: booking settings, categories, taxes and tags mapped against the sandboxes."""
+"""Fixtures of the export services' fault tests: the clients' back-off waits, recorded instead of slept."""
 import pytest
-
-from sandbox.demo import export_mappings_seed
 
 
 @pytest.fixture
-def export_client(connected_client, fake_odoo, fake_pleo):
-    """Client A with every mapping the export needs; journal entries, posted, receipts on, 0 % unmapped."""
-    export_mappings_seed(client=connected_client, database=fake_odoo.database, company=fake_pleo.company)
-    return connected_client
+def sleeps(monkeypatch):
+    """The back-off waits of the portal's Odoo and Pleo clients, recorded instead of slept."""
+    from integrations import selectors
+
+    waited = []
+    for name in ("odoo_client_for", "pleo_client_for"):
+        make = getattr(selectors, name)
+
+        def recording(connection, *args, _make=make, **kwargs):
+            api = _make(connection, *args, **kwargs)
+            api.sleep = waited.append
+            return api
+        monkeypatch.setattr(selectors, name, recording)
+    return waited

@@ -2,15 +2,13 @@
 states in the Pleo sandbox and the export records tell the same story, nothing lost, nothing twice."""
 from collections import Counter
 
-import pytest
-
 from exports.models import ExportRecord
 from sandbox.odoo.models import EmulatedRecord
 from sandbox.pleo.models import File
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
 
-__all__ = ["books_settled", "job_seed", "sleeps"]
+__all__ = ["books_settled", "job_seed"]
 
 
 def job_seed(fake_pleo, count=5, seed=11, with_receipts=True):
@@ -18,23 +16,6 @@ def job_seed(fake_pleo, count=5, seed=11, with_receipts=True):
     items = export_items_generate(company=fake_pleo.company, count=count, seed=seed, kinds=["card_purchase"],
                                   with_receipts=with_receipts)
     return items, export_job_create(company=fake_pleo.company, items=items)
-
-
-@pytest.fixture
-def sleeps(monkeypatch):
-    """The back-off waits of the portal's Odoo and Pleo clients, recorded instead of slept."""
-    from integrations import selectors
-
-    waited = []
-    for name in ("odoo_client_for", "pleo_client_for"):
-        make = getattr(selectors, name)
-
-        def recording(connection, *args, _make=make, **kwargs):
-            api = _make(connection, *args, **kwargs)
-            api.sleep = waited.append
-            return api
-        monkeypatch.setattr(selectors, name, recording)
-    return waited
 
 
 def books_settled(*, client, fake_odoo, job) -> list[ExportRecord]:

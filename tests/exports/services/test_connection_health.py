@@ -5,7 +5,8 @@ import pytest
 from exports.models import ExportRun
 from exports.services import export_queue_poll
 from integrations.odoo.errors import OdooAuthenticationError
-from integrations.services import odoo_connection_save, odoo_connection_verify
+from integrations.services import odoo_connection_save
+from integrations.verify_odoo import odoo_connection_verify
 from sandbox.odoo.models import EmulatedApiKey
 from sandbox.odoo.services import emulated_api_key
 from sandbox.pleo.scenarios import export_items_generate
@@ -15,8 +16,10 @@ pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test
 
 
 @pytest.mark.django_db
-def test_a_refused_odoo_key_marks_the_client_and_the_schedule_skips_it_until_new_key(export_client, fake_odoo, fake_pleo):
-    items = export_items_generate(company=fake_pleo.company, count=3, seed=2, kinds=["card_purchase"], with_receipts=False)
+def test_a_refused_odoo_key_marks_the_client_and_the_schedule_skips_it_until_new_key(export_client, fake_odoo,
+                                                                                     fake_pleo):
+    items = export_items_generate(company=fake_pleo.company, count=3, seed=2, kinds=["card_purchase"],
+                                  with_receipts=False)
     export_job_create(company=fake_pleo.company, items=items)
     EmulatedApiKey.objects.filter(database=fake_odoo.database, uid=fake_odoo.uid).update(key="revoked in Odoo")
 

@@ -4,6 +4,7 @@ import pytest
 
 from exports.models import ExportRecord
 from exports.services import export_queue_poll
+from integrations.pleo.errors import PleoServerError
 from sandbox.odoo.models import EmulatedRecord
 from sandbox.odoo.services import emulated_company_lock_date_set, emulated_fault_add
 from sandbox.pleo.models import File
@@ -20,7 +21,8 @@ def seed_job(fake_pleo, count=4, seed=7, **options):
 
 
 def moves_by_ref(fake_odoo):
-    refs = [r.values.get("ref") for r in EmulatedRecord.objects.filter(database=fake_odoo.database, model="account.move")]
+    refs = [r.values.get("ref")
+            for r in EmulatedRecord.objects.filter(database=fake_odoo.database, model="account.move")]
     return [ref for ref in refs if ref and ref.startswith("PLEO-")]
 
 
@@ -52,7 +54,7 @@ def test_pleo_failing_while_results_are_reported_is_settled_by_the_next_run(expo
     fault_add(company=fake_pleo.company, method="PUT", path_prefix=f"/v3/export-jobs/{job.uuid}/items",
               kind="http_500", count=1)
 
-    with pytest.raises(Exception):
+    with pytest.raises(PleoServerError):
         export_queue_poll(client_id=export_client.pk)
     first = sorted(moves_by_ref(fake_odoo))
     job.refresh_from_db()
@@ -111,7 +113,7 @@ def test_receipt_larger_than_allowed_fails_only_its_item(export_client, fake_odo
 def test_locked_period_follows_the_clients_policy(export_client, fake_odoo, fake_pleo, policy):
     import datetime
 
-    from mappings.services import booking_settings_update
+    from mappings.booking_settings import booking_settings_update
 
     booking_settings_update(client=export_client, data={"lock_date_policy": policy})
     items, job = seed_job(fake_pleo, count=2, with_receipts=False)

@@ -1,14 +1,12 @@
 """The export pipeline end to end: Pleo sandbox export jobs booked in the emulated Odoo 16 and 17."""
-from collections import defaultdict
 from decimal import Decimal
 
 import pytest
 
-from exports.models import ExportRecord, ExportRun
+from exports.models import ExportRecord
 from exports.services import export_queue_poll
 from integrations.pleo.contract import money_to_decimal
 from sandbox.odoo.models import EmulatedRecord
-from sandbox.pleo.models import ExportJob
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
 
@@ -92,7 +90,7 @@ def card_purchases(fake_pleo, count, seed, **options):
 
 @pytest.mark.django_db
 def test_card_purchases_as_vendor_bills_are_paid_from_the_wallet(export_client, fake_odoo, fake_pleo, odoo_admin):
-    from mappings.services import booking_settings_update
+    from mappings.booking_settings import booking_settings_update
 
     booking_settings_update(client=export_client, data={"kind_modes": {"card_purchase": "vendor_bill"}})
     items = card_purchases(fake_pleo, 4, seed=3, with_receipts=False)
@@ -122,7 +120,8 @@ def test_receipts_are_attached_to_the_odoo_record(export_client, fake_odoo, fake
     export_queue_poll(client_id=export_client.pk)
     for record in ExportRecord.objects.filter(client=export_client, status="exported"):
         item = next(i for i in items if str(i.uuid) == record.pleo_accounting_entry_id)
-        attachments = [r.values for r in EmulatedRecord.objects.filter(database=fake_odoo.database, model="ir.attachment")
+        attachments = [r.values
+                       for r in EmulatedRecord.objects.filter(database=fake_odoo.database, model="ir.attachment")
                        if r.values.get("res_id") == record.odoo_record_id]
         assert len(attachments) == item.files.count() > 0
         assert all(a["mimetype"] in ("application/pdf", "image/png", "image/jpeg") for a in attachments)
@@ -134,7 +133,7 @@ BILL_KINDS = ["card_purchase", "card_invoice", "out_of_pocket", "mileage", "per_
 @pytest.mark.django_db
 @pytest.mark.parametrize("post_state", ["posted", "draft"])
 def test_every_purchase_kind_as_a_vendor_bill(export_client, fake_odoo, fake_pleo, odoo_admin, post_state):
-    from mappings.services import booking_settings_update
+    from mappings.booking_settings import booking_settings_update
 
     booking_settings_update(client=export_client, data={
         "kind_modes": {kind: "vendor_bill" for kind in BILL_KINDS},
@@ -147,7 +146,8 @@ def test_every_purchase_kind_as_a_vendor_bill(export_client, fake_odoo, fake_ple
 
     records = list(ExportRecord.objects.filter(client=export_client))
     # Allowed failures: the 0 % code the fixture leaves unmapped.
-    problems = [(r.kind, r.last_error) for r in records if r.status != "exported" and "tax code “I0”" not in r.last_error]
+    problems = [(r.kind, r.last_error) for r in records
+                if r.status != "exported" and "tax code “I0”" not in r.last_error]
     assert not problems
     assert all(r.odoo_record_id is None for r in records if r.status == "failed")  # nothing left half-booked
     exported = [r for r in records if r.status == "exported"]
@@ -165,7 +165,7 @@ def test_every_purchase_kind_as_a_vendor_bill(export_client, fake_odoo, fake_ple
 
 def card_purchase_exported_as_a_bill(export_client, fake_pleo, change) -> ExportRecord:
     """One card purchase, its Pleo payload changed by `change`, exported as a vendor bill."""
-    from mappings.services import booking_settings_update
+    from mappings.booking_settings import booking_settings_update
 
     booking_settings_update(client=export_client, data={"kind_modes": {"card_purchase": "vendor_bill"}})
     [item] = export_items_generate(company=fake_pleo.company, count=1, seed=3, kinds=["card_purchase"],

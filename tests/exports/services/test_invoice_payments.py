@@ -64,7 +64,7 @@ def test_a_payment_whose_invoice_is_not_in_odoo_is_booked_and_says_why_it_stayed
 
 
 def test_a_client_that_books_supplier_invoices_as_journal_entries_keeps_them_so(export_client, fake_pleo):
-    from mappings.services import booking_settings_update
+    from mappings.booking_settings import booking_settings_update
 
     booking_settings_update(client=export_client, data={"kind_modes": {"invoice": "journal_entry"}})
     invoice, _ = invoice_and_payment(fake_pleo)

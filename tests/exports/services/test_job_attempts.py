@@ -4,12 +4,13 @@ retried from the export history once Odoo works, each is booked exactly once."""
 import pytest
 
 from exports.models import ExportRecord, ExportRun
-from exports.services import export_queue_poll, export_records_retry
+from exports.retry import export_records_retry
+from exports.services import export_queue_poll
 from integrations.odoo.errors import OdooError
 from sandbox.odoo.models import EmulatedRecord
 from sandbox.odoo.services import emulated_fault_add, emulated_faults_clear
 from sandbox.pleo.models import ExportJob
-from tests.exports.services.fault_checks import books_settled, job_seed, sleeps  # noqa: F401 (fixture)
+from tests.exports.services.fault_checks import books_settled, job_seed
 
 pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
 

@@ -5,10 +5,10 @@ import pytest
 from exports.models import ExportRecord, ExportRun
 from exports.services import export_queue_poll
 from integrations.odoo.errors import OdooAuthenticationError, OdooError
-from integrations.services import odoo_connection_verify
+from integrations.verify_odoo import odoo_connection_verify
 from sandbox.odoo.services import emulated_fault_add, emulated_faults_clear
 from sandbox.pleo.services import export_job_create
-from tests.exports.services.fault_checks import books_settled, job_seed, sleeps  # noqa: F401 (fixture)
+from tests.exports.services.fault_checks import books_settled, job_seed
 
 pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
 
@@ -105,5 +105,6 @@ def test_an_expense_failed_after_odoo_booked_it_is_adopted_and_reported_by_the_n
     export_queue_poll(client_id=export_client.pk)
 
     records = books_settled(client=export_client, fake_odoo=fake_odoo, job=again)
-    assert all(r.status == "exported" and r.last_error == "" for r in records), [(r.status, r.last_error) for r in records]
+    assert all(r.status == "exported" and r.last_error == "" for r in records), (
+        [(r.status, r.last_error) for r in records])
     assert {r.odoo_record_id for r in records} == {r.odoo_record_id for r in first}  # adopted, not booked anew

@@ -5,7 +5,7 @@ import pytest
 from exports.services import export_queue_poll
 from integrations.pleo.errors import PleoError
 from sandbox.pleo.services import fault_add
-from tests.exports.services.fault_checks import books_settled, job_seed, sleeps  # noqa: F401 (fixture)
+from tests.exports.services.fault_checks import books_settled, job_seed
 
 pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
 
@@ -24,7 +24,8 @@ def test_pleo_failing_while_results_are_reported_is_settled_by_the_next_run(expo
                                                                            sleeps, kind, options, step):
     """Naive: booking the expenses again because Pleo still lists them, or leaving the job open forever."""
     items, job = job_seed(fake_pleo)
-    method, path = ("PUT", f"/v3/export-jobs/{job.uuid}/items") if step == "items" else ("POST", "/v3/export-job-events")
+    method, path = (("PUT", f"/v3/export-jobs/{job.uuid}/items") if step == "items"
+                    else ("POST", "/v3/export-job-events"))
     if step == "event":  # the `started` event passes (a slow rule of no delay); the closing one fails
         fault_add(company=fake_pleo.company, method="POST", path_prefix="/v3/export-job-events", kind="slow", count=1)
     fault_add(company=fake_pleo.company, method=method, path_prefix=path, kind=kind, **options)

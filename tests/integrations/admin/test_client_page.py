@@ -6,8 +6,6 @@ from django.urls import reverse
 from exports.models import ExportRun
 from integrations.models import ClientAction
 from integrations.services import odoo_connection_save
-from tests.exports.admin.conftest import exported  # noqa: F401  (a real export through the sandboxes)
-from tests.exports.services.conftest import export_client  # noqa: F401
 from tests.factories import ClientFactory
 
 OVERVIEW = "admin:integrations_client_overview"
@@ -26,7 +24,7 @@ def admin_browser(client, superuser):
 
 
 @pytest.mark.django_db
-def test_page_after_a_real_export_shows_runs_settings_and_links(admin_browser, exported, export_client):  # noqa: F811
+def test_page_after_a_real_export_shows_runs_settings_and_links(admin_browser, exported, export_client):
     run = ExportRun.objects.get(client=export_client)
     html = page_of(admin_browser, export_client.pk)
     assert "Odoo of Client A BV" in html and "Pleo of Client A BV" in html
@@ -102,7 +100,8 @@ def test_staff_member_reaches_only_their_clients_page_endpoint_and_buttons(clien
     assert "Own Client BV" in page_of(client, own.pk)
     assert client.get(reverse(OVERVIEW, args=[other.pk])).status_code == 404
     assert client.get(reverse("admin:integrations_client_actions_json", args=[other.pk])).status_code == 404
-    assert client.post(reverse("admin:integrations_client_action", args=[other.pk]), {"kind": "verify"}).status_code == 404
+    assert client.post(reverse("admin:integrations_client_action", args=[other.pk]),
+                       {"kind": "verify"}).status_code == 404
     assert not ClientAction.objects.filter(client=other).exists()
     html = client.get(reverse("admin:integrations_client_changelist")).content.decode()
     assert reverse(OVERVIEW, args=[other.pk]) not in html

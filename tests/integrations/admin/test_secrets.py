@@ -12,7 +12,7 @@ from integrations.models import OdooConnection, PleoConnection
 def admin_pages(objects):
     """Every changelist, add page and the change and history pages of the given objects."""
     urls = [reverse("admin:index")]
-    for model, model_admin in admin.site._registry.items():
+    for model, _ in admin.site._registry.items():
         info = model._meta.app_label, model._meta.model_name
         urls.append(reverse("admin:%s_%s_changelist" % info))
         urls.append(reverse("admin:%s_%s_add" % info))

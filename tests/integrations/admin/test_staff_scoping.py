@@ -102,7 +102,8 @@ def test_connection_cannot_be_attached_to_another_client(staff_browser, own_and_
 
 @pytest.mark.django_db
 def test_staff_member_who_adds_a_client_handles_it(staff_browser, staff_user):
-    page = staff_browser.post(reverse("admin:integrations_client_add"), {"name": "New Client BV", "status": "active", "notes": ""})
+    page = staff_browser.post(reverse("admin:integrations_client_add"),
+                              {"name": "New Client BV", "status": "active", "notes": ""})
     assert page.status_code == 302
     client = Client.objects.get(name="New Client BV")
     assert list(client.staff.all()) == [staff_user]

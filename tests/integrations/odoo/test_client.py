@@ -225,7 +225,7 @@ def test_reads_are_retried_after_a_read_timeout_or_dropped_connection(rsps, slee
 def test_odoo_errors_are_not_retried(rsps, sleep):
     rsps.post(ENDPOINT, json=odoo_error("odoo.exceptions.UserError", "Object no.such.model doesn't exist"))
 
-    with pytest.raises(Exception):
+    with pytest.raises(OdooUserError):
         make_client(sleep).search_count("no.such.model", [])
 
     assert len(rsps.calls) == 1 and sleep.waits == []
@@ -536,7 +536,7 @@ def test_the_api_key_never_shows_in_errors_reprs_or_logs(rsps, sleep, caplog):
 
 
 def test_calls_are_logged_with_service_model_status_and_attempt(rsps, caplog):
-    caplog.set_level(logging.DEBUG, logger="integrations.odoo.client")
+    caplog.set_level(logging.DEBUG, logger="integrations.odoo.transport")
     rsps.post(ENDPOINT, json=ok(3))
 
     make_client().search_count("account.move", [])

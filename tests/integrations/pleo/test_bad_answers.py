@@ -50,7 +50,8 @@ def test_a_cut_off_answer_to_the_item_update_keeps_what_is_still_unsent(rsps, cl
     assert len(rsps.calls) == 1  # a write Pleo may have applied is not sent again by the client
 
 
-@pytest.mark.parametrize("body", ['{"data": "not a list"}', "[]", '"data"'], ids=["data-not-a-list", "bare-list", "string"])
+@pytest.mark.parametrize("body", ['{"data": "not a list"}', "[]", '"data"'],
+                         ids=["data-not-a-list", "bare-list", "string"])
 def test_json_of_the_wrong_shape_is_a_server_error(rsps, client, body):
     rsps.get(f"{BASE_URL}/v3/export-items", body=body, content_type="application/json")
 

@@ -55,7 +55,8 @@ def update_entries(count: int) -> list[dict]:
 
 def job_items_for(entries: list[dict]) -> dict:
     return {
-        "data": [{"exportJobId": JOB_ID, "accountingEntryId": e["accountingEntryId"], "status": e["status"]} for e in entries],
+        "data": [{"exportJobId": JOB_ID, "accountingEntryId": e["accountingEntryId"], "status": e["status"]}
+                 for e in entries],
         "errors": [],
     }
 
@@ -64,7 +65,8 @@ def job_items_for(entries: list[dict]) -> dict:
 
 
 def test_calls_carry_the_token_as_bearer_by_default(rsps, client):
-    rsps.get(f"{BASE_URL}/v1/introspect", json={"data": {"authMethod": "OAUTH2", "clientId": "c", "scope": "export-jobs:read"}})
+    rsps.get(f"{BASE_URL}/v1/introspect",
+             json={"data": {"authMethod": "OAUTH2", "clientId": "c", "scope": "export-jobs:read"}})
 
     assert client.introspect()["authMethod"] == "OAUTH2"
     assert rsps.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -243,19 +245,22 @@ def test_per_entry_errors_of_every_batch_are_kept(rsps, client):
     updates = update_entries(150)
     for batch in (updates[:100], updates[100:]):
         body = job_items_for(batch[1:])
-        body["errors"] = [{"accountingEntryId": batch[0]["accountingEntryId"], "type": "ACCOUNTING_ENTRY_UPDATE_FAILED", "message": "no"}]
+        body["errors"] = [{"accountingEntryId": batch[0]["accountingEntryId"], "type": "ACCOUNTING_ENTRY_UPDATE_FAILED",
+                           "message": "no"}]
         rsps.put(ITEMS_UPDATE_URL, json=body)
 
     result = client.export_job_items_update(JOB_ID, updates)
 
-    assert [e["accountingEntryId"] for e in result.errors] == [updates[0]["accountingEntryId"], updates[100]["accountingEntryId"]]
+    assert [e["accountingEntryId"] for e in result.errors] == [updates[0]["accountingEntryId"],
+                                                               updates[100]["accountingEntryId"]]
     assert len(result.updated) == 148
 
 
 def test_a_failed_second_batch_does_not_resend_the_first_and_says_what_is_left(rsps, client, example):
     updates = update_entries(250)
     rsps.put(ITEMS_UPDATE_URL, json=job_items_for(updates[:100]))
-    rsps.put(ITEMS_UPDATE_URL, status=422, json={"type": "EXPORT_JOB_STATUS_UNPROCESSABLE", "message": "Job is finished"})
+    rsps.put(ITEMS_UPDATE_URL, status=422,
+             json={"type": "EXPORT_JOB_STATUS_UNPROCESSABLE", "message": "Job is finished"})
 
     with pytest.raises(PleoValidationError) as caught:
         client.export_job_items_update(JOB_ID, updates)
@@ -292,7 +297,8 @@ def test_no_updates_send_nothing(rsps, client):
         (500, None, PleoServerError),
     ],
 )
-def test_each_error_status_maps_to_what_the_caller_does_next(rsps, make_client, example, status, body_name, error_class):
+def test_each_error_status_maps_to_what_the_caller_does_next(rsps, make_client, example, status, body_name,
+                                                             error_class):
     bodies = {
         422: {"type": "EXPORT_JOB_STATUS_UNPROCESSABLE", "message": "Export job has finished"},
         404: {"type": "EXPORT_NOT_FOUND", "message": "Export job not found"},
@@ -401,7 +407,7 @@ def test_backoff_doubles_with_jitter_and_is_capped(rsps, make_client, sleeps):
     with pytest.raises(PleoConnectionError):
         make_client(max_retries=4, backoff_base=1, backoff_cap=5).export_jobs(company_id=COMPANY_ID)
 
-    for delay, full in zip(sleeps.calls, [1, 2, 4, 5]):
+    for delay, full in zip(sleeps.calls, [1, 2, 4, 5], strict=True):
         assert full / 2 <= delay <= full
 
 
@@ -711,7 +717,8 @@ def test_chart_of_accounts_searches_with_the_required_flags(rsps, client, exampl
     accounts = client.chart_of_accounts(company_id=COMPANY_ID)
 
     sent = body_of(rsps.calls[0])
-    assert sent == {"companyId": COMPANY_ID, "excludeIfAssignedToCategory": False, "excludeIfAssignedToContraAccount": False}
+    assert sent == {"companyId": COMPANY_ID, "excludeIfAssignedToCategory": False,
+                    "excludeIfAssignedToContraAccount": False}
     assert_matches_schema(sent, "BookkeepingAccountSearchRequestV1")
     assert [a["code"] for a in accounts] == ["6810", "6860", "7130", "7140"]
 

@@ -2,7 +2,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from integrations.services import odoo_company_choose, odoo_connection_save, odoo_connection_verify
+from integrations.services import odoo_connection_save
+from integrations.verify_odoo import odoo_company_choose, odoo_connection_verify
 from sandbox.odoo.models import EmulatedRecord
 from sandbox.odoo.services import emulated_api_key, emulated_user_groups_set
 

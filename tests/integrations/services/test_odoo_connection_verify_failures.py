@@ -9,7 +9,7 @@ import pytest
 import requests
 import responses
 
-from integrations.services import odoo_connection_verify
+from integrations.verify_odoo import odoo_connection_verify
 
 URL = "https://client.odoo.com"
 

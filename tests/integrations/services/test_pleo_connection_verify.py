@@ -3,7 +3,8 @@ import uuid
 
 import pytest
 
-from integrations.services import pleo_company_choose, pleo_connection_save, pleo_connection_verify
+from integrations.services import pleo_connection_save
+from integrations.verify_pleo import pleo_company_choose, pleo_connection_verify
 from sandbox.pleo.services import api_token_create, sandbox_company_create, sandbox_organisation_create
 
 

@@ -1,10 +1,11 @@
-"""The category bulk page, the template copy, the client page's problems and the setup helper, as a bookkeeper uses them."""
+"""The category bulk page, the template copy, the client page's problems and the setup helper, as a bookkeeper
+uses them."""
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from mappings.models import BookingSettings, CategoryMapping, SyncRun
-from mappings.services import category_mappings_refresh
+from mappings.category_mappings import category_mappings_refresh
 from sandbox.odoo.services import emulated_user_groups_set
 from tests.factories import ClientFactory
 from tests.odoo_lookups import odoo_account, odoo_accounts_retire
@@ -45,7 +46,8 @@ def test_category_list_and_bulk_page_show_only_the_users_clients(staff_browser, 
     page = staff_browser.get(reverse("admin:mappings_categorymapping_map", args=[own.pk]))
     assert page.status_code == 200 and b"Own office supplies" in page.content
     mapping = CategoryMapping.objects.get(client=other)
-    assert staff_browser.get(reverse("admin:mappings_categorymapping_history", args=[mapping.pk])).status_code in (302, 404)
+    assert staff_browser.get(reverse("admin:mappings_categorymapping_history",
+                                     args=[mapping.pk])).status_code in (302, 404)
 
 
 @pytest.mark.django_db
@@ -90,9 +92,9 @@ def test_categories_are_refreshed_and_mapped_in_bulk_from_one_page(client, super
 
 
 @pytest.mark.django_db
-def test_copy_action_maps_another_client_and_lists_what_did_not_match(client, superuser, connected_client, second_client,
-                                                                       odoo_admin):
-    from mappings.services import category_mapping_bulk_update
+def test_copy_action_maps_another_client_and_lists_what_did_not_match(client, superuser, connected_client,
+                                                                       second_client, odoo_admin):
+    from mappings.category_mappings import category_mapping_bulk_update
 
     client.force_login(superuser)
     category_mappings_refresh(client=connected_client)
@@ -112,7 +114,8 @@ def test_copy_action_maps_another_client_and_lists_what_did_not_match(client, su
     html = page.content.decode()
     assert "Client B BV: 2 categories matched" not in html and "Client B BV: 1 categories matched, 1 changed." in html
     assert "Not copied: 7130 Travel - local transport" in html
-    assert CategoryMapping.objects.get(client=second_client, pleo_account_code="6810").odoo_account_label.startswith("400400")
+    copied = CategoryMapping.objects.get(client=second_client, pleo_account_code="6810")
+    assert copied.odoo_account_label.startswith("400400")
 
 
 @pytest.mark.django_db

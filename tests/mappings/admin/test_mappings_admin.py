@@ -76,18 +76,21 @@ def test_sync_now_for_another_client_is_not_found(staff_browser, own_and_other):
 
 
 @pytest.mark.django_db
-def test_booking_settings_form_refuses_a_wrong_account_type_on_its_field(client, superuser, connected_client, odoo_admin):
+def test_booking_settings_form_refuses_a_wrong_account_type_on_its_field(client, superuser, connected_client,
+                                                                          odoo_admin):
     client.force_login(superuser)
     url = reverse("admin:mappings_bookingsettings_add") + f"?client={connected_client.pk}"
     page = client.get(url)
     assert page.status_code == 200
     assert b"130000 " in page.content  # the pick list, read from Odoo as "code name"
-    expense = next(iter(odoo_admin.search_read("account.account", [("account_type", "=", "expense")], ["code"], limit=1)))
+    expense = next(iter(odoo_admin.search_read("account.account", [("account_type", "=", "expense")], ["code"],
+                                               limit=1)))
     misc = next(iter(odoo_admin.search_read("account.journal", [("type", "=", "general")], ["code"], limit=1)))
     form = {
         "client": connected_client.pk, "wallet_account_id": expense["id"], "card_journal_id": misc["id"],
         "card_booking_mode": "journal_entry", "card_post_state": "draft", "card_receipts": "on",
-        "out_of_pocket_booking_mode": "journal_entry", "out_of_pocket_post_state": "draft", "lock_date_policy": "first_open_day",
+        "out_of_pocket_booking_mode": "journal_entry", "out_of_pocket_post_state": "draft",
+        "lock_date_policy": "first_open_day",
         "wallet_topups": "ignore", "poll_interval_minutes": 5,
     }
     page = client.post(url, form)
@@ -95,8 +98,10 @@ def test_booking_settings_form_refuses_a_wrong_account_type_on_its_field(client,
     assert "must be of type Current Assets or Bank and Cash" in page.content.decode()
     assert not BookingSettings.objects.exists()
 
-    wallet = next(iter(odoo_admin.search_read("account.account", [("account_type", "=", "asset_current")], ["code"], limit=1)))
-    liability = next(iter(odoo_admin.search_read("account.account", [("account_type", "=", "liability_current")], ["code"], limit=1)))
+    wallet = next(iter(odoo_admin.search_read("account.account", [("account_type", "=", "asset_current")], ["code"],
+                                              limit=1)))
+    liability = next(iter(odoo_admin.search_read("account.account", [("account_type", "=", "liability_current")],
+                                                 ["code"], limit=1)))
     page = client.post(url, {**form, "wallet_account_id": wallet["id"], "out_of_pocket_account_id": liability["id"]})
     assert page.status_code == 302, page.content.decode()[:3000]
     settings = BookingSettings.objects.get(client=connected_client)

@@ -5,8 +5,7 @@ from django.core.exceptions import ValidationError
 from mappings.choices import EXPORT_ITEM_TYPES, KindMode, LockDatePolicy
 from mappings.models import BookingSettings
 from mappings.selectors import kind_mode_for
-from mappings.services import booking_settings_update
-from tests.mappings.services.test_booking_settings_update import valid_data  # noqa: F401 - fixture
+from mappings.booking_settings import booking_settings_update
 
 
 @pytest.mark.parametrize(
@@ -45,7 +44,7 @@ def test_every_item_type_has_a_mode():
 
 
 @pytest.mark.django_db
-def test_kind_modes_and_lock_date_policy_are_saved_with_history(connected_client, valid_data, superuser):  # noqa: F811
+def test_kind_modes_and_lock_date_policy_are_saved_with_history(connected_client, valid_data, superuser):
     modes = {"invoice": "vendor_bill", "refund": "disabled", "card_invoice": "follow_pleo", "fee": ""}
     settings = booking_settings_update(client=connected_client, by=superuser,
                                        data={**valid_data, "kind_modes": modes, "lock_date_policy": "leave_draft"})
@@ -56,7 +55,7 @@ def test_kind_modes_and_lock_date_policy_are_saved_with_history(connected_client
 
 
 @pytest.mark.django_db
-def test_lock_date_policy_defaults_to_the_first_open_day(connected_client, valid_data):  # noqa: F811
+def test_lock_date_policy_defaults_to_the_first_open_day(connected_client, valid_data):
     assert booking_settings_update(client=connected_client, data=valid_data).lock_date_policy == "first_open_day"
 
 
@@ -72,7 +71,7 @@ def test_lock_date_policy_defaults_to_the_first_open_day(connected_client, valid
     ],
 )
 def test_unknown_types_modes_and_vendor_bills_without_a_supplier_are_refused(
-    connected_client, valid_data, kind_modes, message  # noqa: F811
+    connected_client, valid_data, kind_modes, message
 ):
     with pytest.raises(ValidationError) as refused:
         booking_settings_update(client=connected_client, data={**valid_data, "kind_modes": kind_modes})
@@ -81,14 +80,14 @@ def test_unknown_types_modes_and_vendor_bills_without_a_supplier_are_refused(
 
 
 @pytest.mark.django_db
-def test_unknown_lock_date_policy_is_refused(connected_client, valid_data):  # noqa: F811
+def test_unknown_lock_date_policy_is_refused(connected_client, valid_data):
     with pytest.raises(ValidationError) as refused:
         booking_settings_update(client=connected_client, data={**valid_data, "lock_date_policy": "backdate"})
     assert "is not a lock-date policy" in refused.value.message_dict["lock_date_policy"][0]
 
 
 @pytest.mark.django_db
-def test_an_invoice_booked_as_vendor_bill_needs_the_vendor_bill_journal(connected_client, valid_data):  # noqa: F811
+def test_an_invoice_booked_as_vendor_bill_needs_the_vendor_bill_journal(connected_client, valid_data):
     data = {**valid_data, "out_of_pocket_booking_mode": "journal_entry", "bill_journal_id": None,
             "kind_modes": {"invoice": "vendor_bill"}}
     with pytest.raises(ValidationError) as refused:

@@ -4,9 +4,9 @@ import pytest
 from mappings.choices import ProblemKind
 from mappings.models import TaxMapping
 from mappings.selectors import mapping_problems
-from mappings.services import booking_settings_update, category_mapping_bulk_update, category_mappings_refresh
+from mappings.booking_settings import booking_settings_update
+from mappings.category_mappings import category_mapping_bulk_update, category_mappings_refresh
 from tests.odoo_lookups import odoo_account, odoo_accounts_retire, odoo_purchase_tax, odoo_retired_word
-from tests.mappings.services.test_booking_settings_update import valid_data  # noqa: F401
 
 
 def kinds(problems):
@@ -21,7 +21,7 @@ def test_a_new_client_is_told_to_make_booking_settings(connected_client):
 
 
 @pytest.mark.django_db
-def test_every_unmapped_pleo_category_is_a_problem_naming_it(connected_client, valid_data, odoo_admin):  # noqa: F811
+def test_every_unmapped_pleo_category_is_a_problem_naming_it(connected_client, valid_data, odoo_admin):
     booking_settings_update(client=connected_client, data=valid_data)
     category_mappings_refresh(client=connected_client)
     mapped = connected_client.category_mappings.get(pleo_account_code="6810")
@@ -36,7 +36,8 @@ def test_every_unmapped_pleo_category_is_a_problem_naming_it(connected_client, v
 
 
 @pytest.mark.django_db
-def test_accounts_journals_and_taxes_archived_or_deprecated_in_odoo_are_problems(connected_client, valid_data, odoo_admin):  # noqa: F811
+def test_accounts_journals_and_taxes_archived_or_deprecated_in_odoo_are_problems(connected_client, valid_data,
+                                                                                 odoo_admin):
     settings = booking_settings_update(client=connected_client, data=valid_data)
     category_mappings_refresh(client=connected_client)
     office = connected_client.category_mappings.get(pleo_account_code="6810")
@@ -52,9 +53,11 @@ def test_accounts_journals_and_taxes_archived_or_deprecated_in_odoo_are_problems
                               pleo_tax_code_id="abc", skip_reason="Removed or archived in Odoo.")
     problems = mapping_problems(client=connected_client)
     messages = "\n".join(p.message for p in problems)
-    assert f"The Pleo Wallet account “{settings.wallet_account_label}” is {odoo_retired_word(odoo_admin)} in Odoo" in messages
+    assert (f"The Pleo Wallet account “{settings.wallet_account_label}” is {odoo_retired_word(odoo_admin)} "
+            "in Odoo" in messages)
     assert f"The card-expense journal “{settings.card_journal_label}” is archived in Odoo" in messages
-    assert "“6810 Office supplies” is mapped to the Odoo account" in messages and f"which is {odoo_retired_word(odoo_admin)}" in messages
+    assert ("“6810 Office supplies” is mapped to the Odoo account" in messages
+            and f"which is {odoo_retired_word(odoo_admin)}" in messages)
     assert "of the Pleo category “6810 Office supplies” is archived in Odoo" in messages
     assert "The tax “21% old” is archived in Pleo (Removed or archived in Odoo.)" in messages
     assert kinds(problems).count(ProblemKind.SETTING_UNUSABLE) == 2
@@ -63,7 +66,7 @@ def test_accounts_journals_and_taxes_archived_or_deprecated_in_odoo_are_problems
 
 
 @pytest.mark.django_db
-def test_odoo_unreachable_is_reported_as_a_problem_not_an_error(connected_client, valid_data, fake_odoo):  # noqa: F811
+def test_odoo_unreachable_is_reported_as_a_problem_not_an_error(connected_client, valid_data, fake_odoo):
     from sandbox.odoo.services import emulated_fault_add
 
     booking_settings_update(client=connected_client, data=valid_data)

@@ -2,17 +2,17 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from mappings.choices import BookingMode, TopUpHandling
+from mappings.choices import BookingMode
 from mappings.models import BookingSettings
 from mappings.selectors import odoo_choices_for
-from mappings.services import booking_settings_update
-from tests.odoo_lookups import odoo_account_company, odoo_accounts_retire, odoo_company_domain, odoo_retired_word
-
-
-def account_of_type(odoo, account_type, *, company_id=1):
-    domain = [("account_type", "=", account_type), *map(tuple, odoo_company_domain(odoo, company_id))]
-    rows = odoo.search_read("account.account", domain, ["code", "name"], limit=1)
-    return next(iter(rows))["id"]
+from mappings.booking_settings import booking_settings_update
+from tests.odoo_lookups import (
+    odoo_account_company,
+    odoo_account_of_type,
+    odoo_accounts_retire,
+    odoo_journal_of_type,
+    odoo_retired_word,
+)
 
 
 def bill_journal_label(client) -> str:
@@ -21,27 +21,6 @@ def bill_journal_label(client) -> str:
 
     version = OdooConnection.objects.get(client=client).server_version
     return "BILL Purchases" if version.startswith("19") else "BILL Vendor Bills"
-
-
-def journal_of_type(odoo, journal_type):
-    return next(iter(odoo.search_read("account.journal", [("type", "=", journal_type), ("company_id", "=", 1)],
-                                      ["code"], limit=1)))["id"]
-
-
-@pytest.fixture
-def valid_data(odoo_admin):
-    return {
-        "wallet_account_id": account_of_type(odoo_admin, "asset_current"),
-        "out_of_pocket_account_id": account_of_type(odoo_admin, "liability_current"),
-        "reimbursement_contra_account_id": account_of_type(odoo_admin, "asset_cash"),
-        "payables_account_id": account_of_type(odoo_admin, "liability_payable"),
-        "card_journal_id": journal_of_type(odoo_admin, "general"),
-        "bill_journal_id": journal_of_type(odoo_admin, "purchase"),
-        "card_booking_mode": BookingMode.JOURNAL_ENTRY,
-        "out_of_pocket_booking_mode": BookingMode.VENDOR_BILL,
-        "wallet_topups": TopUpHandling.BOOK,
-        "topup_bank_account_id": account_of_type(odoo_admin, "asset_cash"),
-    }
 
 
 @pytest.mark.django_db
@@ -60,17 +39,20 @@ def test_valid_settings_are_saved_with_code_name_labels(connected_client, valid_
     "field, wrong_type, needed",
     [
         ("wallet_account_id", "expense", "The Pleo Wallet account must be of type Current Assets or Bank and Cash"),
-        ("out_of_pocket_account_id", "income", "The out-of-pocket account must be of type Current Liabilities or Payable"),
+        ("out_of_pocket_account_id", "income",
+         "The out-of-pocket account must be of type Current Liabilities or Payable"),
         ("reimbursement_contra_account_id", "expense",
-         "The contra account for reimbursements outside Pleo must be of type Bank and Cash or Current Assets or Current Liabilities"),
+         "The contra account for reimbursements outside Pleo must be of type Bank and Cash or Current Assets "
+         "or Current Liabilities"),
         ("payables_account_id", "liability_current", "The payables account must be of type Payable"),
-        ("topup_bank_account_id", "equity", "The bank account top-ups come from must be of type Bank and Cash or Current Assets"),
+        ("topup_bank_account_id", "equity",
+         "The bank account top-ups come from must be of type Bank and Cash or Current Assets"),
     ],
 )
 def test_account_of_the_wrong_type_is_refused_naming_the_type_needed(
     connected_client, odoo_admin, valid_data, field, wrong_type, needed
 ):
-    data = {**valid_data, field: account_of_type(odoo_admin, wrong_type)}
+    data = {**valid_data, field: odoo_account_of_type(odoo_admin, wrong_type)}
     with pytest.raises(ValidationError) as refused:
         booking_settings_update(client=connected_client, data=data)
     message = refused.value.message_dict[field][0]
@@ -91,7 +73,7 @@ def test_account_of_the_wrong_type_is_refused_naming_the_type_needed(
 def test_journal_of_the_wrong_type_is_refused_naming_the_type_needed(
     connected_client, odoo_admin, valid_data, field, wrong_journal, needed
 ):
-    data = {**valid_data, field: journal_of_type(odoo_admin, wrong_journal)}
+    data = {**valid_data, field: odoo_journal_of_type(odoo_admin, wrong_journal)}
     with pytest.raises(ValidationError) as refused:
         booking_settings_update(client=connected_client, data=data)
     assert refused.value.message_dict[field][0].startswith(needed)
@@ -101,7 +83,7 @@ def test_journal_of_the_wrong_type_is_refused_naming_the_type_needed(
 def test_account_of_another_odoo_company_is_refused(connected_client, odoo_admin, valid_data):
     # Company 2's payable account: the admin sees it when acting in company 2.
     odoo_admin.company_id = 2
-    other = account_of_type(odoo_admin, "liability_payable", company_id=2)
+    other = odoo_account_of_type(odoo_admin, "liability_payable", company_id=2)
     with pytest.raises(ValidationError) as refused:
         booking_settings_update(client=connected_client, data={**valid_data, "payables_account_id": other})
     assert "Odoo Client A BV has no account with id" in refused.value.message_dict["payables_account_id"][0]

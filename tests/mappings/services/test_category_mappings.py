@@ -1,10 +1,11 @@
-"""Category mappings: Pleo categories read into rows, mapped in bulk against the live Odoo, copied as a firm template."""
+"""Category mappings: Pleo categories read into rows, mapped in bulk against the live Odoo, copied as a firm
+template."""
 import pytest
 from django.core.exceptions import ValidationError
 
 from integrations.errors import PortalError
 from mappings.models import CategoryMapping
-from mappings.services import category_mapping_bulk_update, category_mappings_copy, category_mappings_refresh
+from mappings.category_mappings import category_mapping_bulk_update, category_mappings_copy, category_mappings_refresh
 from sandbox.pleo.models import BookkeepingAccount
 from sandbox.pleo.services import ACCOUNTS
 from tests.odoo_lookups import odoo_account, odoo_accounts_retire, odoo_purchase_tax, odoo_retired_word
@@ -40,7 +41,8 @@ def test_refresh_again_changes_nothing_and_writes_no_history(connected_client):
 
 
 @pytest.mark.django_db
-def test_rename_archive_and_removal_in_pleo_update_the_rows_but_never_drop_a_mapping(connected_client, fake_pleo, odoo_admin):
+def test_rename_archive_and_removal_in_pleo_update_the_rows_but_never_drop_a_mapping(connected_client, fake_pleo,
+                                                                                     odoo_admin):
     category_mappings_refresh(client=connected_client)
     category_mapping_bulk_update(client=connected_client, rows=[
         {"id": mapping(connected_client, "6810").pk, "odoo_account_id": odoo_account(odoo_admin, OFFICE_CODE)},
@@ -90,7 +92,8 @@ def test_bulk_update_stores_account_and_tax_as_code_name_with_who_did_it(connect
 
 
 @pytest.mark.django_db
-def test_bulk_update_refuses_every_row_when_one_is_wrong_naming_the_category(connected_client, odoo_admin, odoo_admin_b):
+def test_bulk_update_refuses_every_row_when_one_is_wrong_naming_the_category(connected_client, odoo_admin,
+                                                                             odoo_admin_b):
     category_mappings_refresh(client=connected_client)
     deprecated = odoo_account(odoo_admin, TRAVEL_CODE)
     odoo_accounts_retire(odoo_admin, [deprecated])
@@ -107,7 +110,8 @@ def test_bulk_update_refuses_every_row_when_one_is_wrong_naming_the_category(con
         category_mapping_bulk_update(client=connected_client, rows=rows)
     messages = refused.value.messages
     assert len(messages) == 3
-    assert messages[0].startswith("7130 Travel - local transport:") and f"is {odoo_retired_word(odoo_admin)}" in messages[0]
+    assert (messages[0].startswith("7130 Travel - local transport:")
+            and f"is {odoo_retired_word(odoo_admin)}" in messages[0])
     assert messages[1].startswith("7140 Travel - accommodation:") and "has no account with id" in messages[1]
     assert messages[2].startswith("7200 Meals and entertainment:") and "must be a purchase tax" in messages[2]
     assert not CategoryMapping.objects.filter(client=connected_client).exclude(odoo_account_id=None).exists()

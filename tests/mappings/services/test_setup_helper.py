@@ -3,7 +3,7 @@ import pytest
 
 from integrations.odoo.errors import OdooPermissionError
 from mappings.models import BookingSettings
-from mappings.services import setup_apply, setup_proposal
+from mappings.setup_helper import setup_apply, setup_proposal
 from sandbox.odoo.services import emulated_user_groups_set
 from tests.odoo_lookups import odoo_account_company, odoo_company_domain
 

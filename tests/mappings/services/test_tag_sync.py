@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from mappings.choices import SyncRunStatus
 from mappings.models import AnalyticTagMapping, TagGroupPair
 from mappings.selectors import odoo_analytic_plans_for
-from mappings.services import tag_group_pair_add, tag_sync
+from mappings.tag_sync import tag_group_pair_add, tag_sync
 from sandbox.pleo.models import Tag, TagGroup
 
 # Both databases: rows updated under SELECT ... FOR UPDATE.
@@ -94,8 +94,8 @@ def test_new_analytic_account_with_a_code_becomes_a_tag_with_that_code(connected
 def test_pleo_failure_records_a_failed_run_and_the_retry_does_not_duplicate(connected_client, projects_pair, fake_pleo):
     from sandbox.pleo.services import fault_add
 
-    fault_add(company=fake_pleo.company, method="POST", path_prefix=f"/v0/tag-groups/{projects_pair.pleo_tag_group_id}/tags",
-              kind="http_500", count=1)
+    fault_add(company=fake_pleo.company, method="POST",
+              path_prefix=f"/v0/tag-groups/{projects_pair.pleo_tag_group_id}/tags", kind="http_500", count=1)
     run = tag_sync(client=connected_client)
     assert run.status == SyncRunStatus.FAILED and "Pleo" in run.errors
     retry = tag_sync(client=connected_client)

@@ -5,7 +5,7 @@ import pytest
 
 from mappings.choices import SyncRunStatus
 from mappings.models import TaxMapping
-from mappings.services import tax_mapping_sync
+from mappings.tax_sync import tax_mapping_sync
 from sandbox.pleo.models import TaxCode
 from sandbox.pleo.services import fault_add
 

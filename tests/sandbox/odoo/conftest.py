@@ -43,8 +43,8 @@ def rpc(client):
     """POSTs one JSON-RPC call to the emulator and returns the decoded body."""
 
     def call(service, method, *args, rpc_id=1):
-        body = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": list(args)},
-                "id": rpc_id}
+        body = {"jsonrpc": "2.0", "method": "call",
+                "params": {"service": service, "method": method, "args": list(args)}, "id": rpc_id}
         response = client.post("/sandbox/odoo/jsonrpc", data=json.dumps(body), content_type="application/json")
         assert response.status_code == 200
         return response.json()

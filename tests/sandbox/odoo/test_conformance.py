@@ -68,7 +68,8 @@ def _assert_same_shape(recorded, answered, where):
 
 
 def _assert_same_http_answer(recorded, response, where):
-    """Plain HTTP probes (118, 119): status, content type and redirect; the body only as a page, not its bundle hashes."""
+    """Plain HTTP probes (118, 119): status, content type and redirect; the body only as a page, not its
+    bundle hashes."""
     assert response.status_code == recorded["status"], f"{where}: status {response.status_code}"
     assert response["Content-Type"] == recorded["content_type"], f"{where}: {response['Content-Type']}"
     if "location" in recorded:  # v18/118: a redirect to the login page, under the emulated server's root
@@ -80,7 +81,8 @@ def _assert_same_http_answer(recorded, response, where):
 def _assert_same_json2_answer(recorded, response, where):
     """A JSON-2 answer (v19-json2): status and content type exactly; the body as the JSON-RPC replay compares a
     result (exactly) or an error (name, message and arguments exactly, the rest by shape: tracebacks are cut)."""
-    assert response.status_code == recorded["status"], f"{where}: status {response.status_code}: {response.content[:500]!r}"
+    assert response.status_code == recorded["status"], (
+        f"{where}: status {response.status_code}: {response.content[:500]!r}")
     assert response["Content-Type"] == recorded["content_type"], f"{where}: {response['Content-Type']}"
     if not recorded["content_type"].startswith("application/json"):
         assert response.content.decode() == recorded["body"], f"{where}: {response.content[:500]!r}"
@@ -352,19 +354,22 @@ def test_every_recorded_exchange_gets_the_recorded_answer(client, version):
         recorded = recording["response"]
         try:
             _assert_same_shape(
-                {k: v for k, v in recorded.items() if k != "error"}, {k: v for k, v in answered.items() if k != "error"},
+                {k: v for k, v in recorded.items() if k != "error"},
+                {k: v for k, v in answered.items() if k != "error"},
                 name,
             )
             if "error" in recorded:
                 assert "error" in answered, f"{name}: expected an error, got {answered}"
                 assert answered["error"]["data"]["name"] == recorded["error"]["data"]["name"], name
                 _assert_same_shape(recorded["error"], answered["error"], name)
-                assert answered["error"]["code"] == recorded["error"]["code"], f"{name}: code {answered['error']['code']}"
+                assert answered["error"]["code"] == recorded["error"]["code"], (
+                    f"{name}: code {answered['error']['code']}")
                 assert answered["error"]["data"]["message"] == recorded["error"]["data"]["message"], (
                     f"{name}: {answered['error']['data']['message']!r}\n != {recorded['error']['data']['message']!r}")
             elif name not in SHAPE_ONLY:
                 assert answered.get("result") == recorded.get("result"), (
-                    f"{name}: {json.dumps(answered.get('result'))[:1500]}\n != {json.dumps(recorded.get('result'))[:1500]}"
+                    f"{name}: {json.dumps(answered.get('result'))[:1500]}\n"
+                    f" != {json.dumps(recorded.get('result'))[:1500]}"
                 )
         except AssertionError as exc:
             failures.append(str(exc)[:2500])

@@ -165,7 +165,8 @@ def test_a_bill_with_a_price_included_tax_splits_the_price_and_adds_tax_and_paya
     assert (bill["amount_untaxed"], bill["amount_tax"], bill["amount_total"]) == (8.26, 1.74, 10.0)
     assert (bill["amount_residual"], bill["payment_state"]) == (10.0, "not_paid")
     payable = lines_of(call, odoo, move_id)[-1]
-    assert (payable["display_type"], payable["account_id"][0], payable["credit"]) == ("payment_term", ids["payable"], 10.0)
+    assert (payable["display_type"], payable["account_id"][0], payable["credit"]) == (
+        "payment_term", ids["payable"], 10.0)
 
 
 @both
@@ -226,7 +227,8 @@ def test_writing_a_bill_tax_line_amount_currency_moves_its_company_amount_and_th
     assert line_values(call, odoo, move_id, "debit", "credit", "amount_currency") == [
         (8.26, 0.0, 8.26), (1.74, 0.0, 1.74), (0.0, 10.0, -10.0)]
     assert ok(call(odoo, 6, "account.move", "action_post", [[move_id]])) is False
-    totals = ok(call(odoo, 6, "account.move", "read", [[move_id], ["amount_tax", "amount_total", "amount_total_signed"]]))
+    totals = ok(call(odoo, 6, "account.move", "read", [
+        [move_id], ["amount_tax", "amount_total", "amount_total_signed"]]))
     assert totals == [{"id": move_id, "amount_tax": 1.74, "amount_total": 10.0, "amount_total_signed": -10.0}]
 
 
@@ -238,10 +240,12 @@ def test_writing_a_foreign_bill_line_company_amount_keeps_its_currency_amount_an
     product_line = bill_lines(call, odoo, move_id)[0]
     fields = ("debit", "credit", "amount_currency")
     assert line_values(call, odoo, move_id, *fields) == [(92.59, 0.0, 100.0), (0.0, 92.59, -100.0)]  # Odoo's rate
-    ok(call(odoo, 6, "account.move", "write", [[move_id], {"line_ids": [[1, product_line["id"], {"balance": 93.10}]]}], A1))
+    ok(call(odoo, 6, "account.move", "write", [
+        [move_id], {"line_ids": [[1, product_line["id"], {"balance": 93.10}]]}], A1))
     assert line_values(call, odoo, move_id, *fields) == [(93.1, 0.0, 100.0), (0.0, 93.1, -100.0)]
     ok(call(odoo, 6, "account.move", "action_post", [[move_id]]))
-    totals = ok(call(odoo, 6, "account.move", "read", [[move_id], ["amount_total", "amount_total_signed", "amount_residual"]]))
+    totals = ok(call(odoo, 6, "account.move", "read", [
+        [move_id], ["amount_total", "amount_total_signed", "amount_residual"]]))
     assert totals == [{"id": move_id, "amount_total": 100.0, "amount_total_signed": -93.1, "amount_residual": 100.0}]
 
 
@@ -286,7 +290,8 @@ def test_a_posted_entry_reset_to_draft_and_cancelled_keeps_its_number_and_is_sti
 def test_posting_into_a_locked_period_moves_the_date_to_the_first_open_day(call, odoo):
     ids, wallet_id = IDS[odoo.version], wallet(call, odoo)
     emulated_company_lock_date_set(database=odoo, company_id=1, fiscalyear_lock_date=datetime.date(2026, 10, 31))
-    move_id = ok(call(odoo, 6, "account.move", "create", [entry(ids, wallet_id, debit=5, credit=5, date="2026-10-15")], A1))
+    move_id = ok(call(odoo, 6, "account.move", "create", [
+        entry(ids, wallet_id, debit=5, credit=5, date="2026-10-15")], A1))
     ok(call(odoo, 6, "account.move", "action_post", [[move_id]]))
     moved = ok(call(odoo, 6, "account.move", "read", [[move_id]], {"fields": ["date", "state", "name"]}))
     # Odoo lands on today (the test database's 2026-11-28) when the first open day is in today's month.
@@ -297,7 +302,8 @@ def test_posting_into_a_locked_period_of_an_earlier_month_lands_on_that_months_l
     odoo = emulated_database_create(name="later", version=17, today=datetime.date(2027, 2, 10))
     wallet_id = wallet(call, odoo)
     emulated_company_lock_date_set(database=odoo, company_id=1, fiscalyear_lock_date=datetime.date(2026, 10, 31))
-    move_id = ok(call(odoo, 6, "account.move", "create", [entry(IDS[17], wallet_id, debit=5, credit=5, date="2026-10-15")], A1))
+    move_id = ok(call(odoo, 6, "account.move", "create", [
+        entry(IDS[17], wallet_id, debit=5, credit=5, date="2026-10-15")], A1))
     ok(call(odoo, 6, "account.move", "action_post", [[move_id]]))
     assert ok(call(odoo, 6, "account.move", "read", [[move_id]], {"fields": ["date"]}))[0]["date"] == "2026-11-30"
 
@@ -334,7 +340,8 @@ def test_creating_a_partner_needs_contact_creation_and_a_valid_vat(call, odoo):
 def test_has_group_is_a_model_call_and_fails_with_ids(call, odoo):
     assert ok(call(odoo, 6, "res.users", "has_group", ["account.group_account_user"])) is True
     assert ok(call(odoo, 7, "res.users", "has_group", ["account.group_account_user"])) is False
-    assert error_name(call(odoo, 6, "res.users", "has_group", [[6], "account.group_account_user"])) == "builtins.TypeError"
+    assert error_name(call(odoo, 6, "res.users", "has_group",
+                           [[6], "account.group_account_user"])) == "builtins.TypeError"
 
 
 # --- companies ----------------------------------------------------------------------------------------
@@ -342,7 +349,8 @@ def test_has_group_is_a_model_call_and_fails_with_ids(call, odoo):
 def test_records_of_companies_outside_the_context_are_invisible(call, odoo):
     journals = {"fields": ["company_id"]}
     only_a = ok(call(odoo, 6, "account.journal", "search_read", [[]], {**journals, **A1}))
-    both_companies = ok(call(odoo, 6, "account.journal", "search_read", [[]], {**journals, "context": {"allowed_company_ids": [1, 2]}}))
+    both_companies = ok(call(odoo, 6, "account.journal", "search_read", [[]],
+                             {**journals, "context": {"allowed_company_ids": [1, 2]}}))
     assert {row["company_id"][0] for row in only_a} == {1}
     assert {row["company_id"][0] for row in both_companies} == {1, 2}
     assert ok(call(odoo, 7, "account.journal", "search_count", [[["company_id", "=", 2]]])) == 0
@@ -426,7 +434,8 @@ def test_domains_support_prefix_operators_comparisons_order_and_paging(call, odo
     search = lambda domain, **kw: ok(call(odoo, 6, "account.account", "search_read", [domain],
                                          {"fields": ["code"], **kw, **A1}))
     assert [r["code"] for r in search(["|", ["code", "=", "130000"], ["code", "=", "110000"]])] == ["110000", "130000"]
-    assert [r["code"] for r in search([["code", ">=", "999000"], "!", ["code", "in", ["999001"]]])] == ["999002", "999999"]
+    assert [r["code"] for r in search([["code", ">=", "999000"], "!", ["code", "in", ["999001"]]])] == [
+        "999002", "999999"]
     assert [r["code"] for r in search([["code", "like", "9990"]], order="code desc", limit=1, offset=1)] == ["999001"]
     assert ok(call(odoo, 6, "account.account", "search_count", [[["account_type", "not in", ["expense"]]]], A1)) == 235
 
@@ -453,8 +462,10 @@ def test_after_commit_error_performs_the_call_then_answers_504(client, call, odo
     emulated_user_groups_set(database=odoo17, uid=6, add=["base.group_partner_manager"])
     emulated_fault_add(database=odoo17, kind=FaultKind.AFTER_COMMIT_ERROR, model="res.partner", method="create")
     body = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {"service": "object", "method": "execute_kw",
-            "args": ["pleo17", 6, emulated_api_key(database=odoo17, uid=6), "res.partner", "create", [{"name": "Lost"}]]}}
-    assert client.post("/sandbox/odoo/jsonrpc", data=json.dumps(body), content_type="application/json").status_code == 504
+            "args": ["pleo17", 6, emulated_api_key(database=odoo17, uid=6), "res.partner", "create",
+                     [{"name": "Lost"}]]}}
+    assert client.post("/sandbox/odoo/jsonrpc", data=json.dumps(body),
+                       content_type="application/json").status_code == 504
     assert ok(call(odoo17, 6, "res.partner", "search_count", [[["name", "=", "Lost"]]])) == 1
 
 

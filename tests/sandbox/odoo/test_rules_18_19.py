@@ -1,4 +1,5 @@
-"""The rules of Odoo 18 and 19 that differ from 17 and that an exporter relies on (README "Odoo 18 and 19 versus 17")."""
+"""The rules of Odoo 18 and 19 that differ from 17 and that an exporter relies on
+(README "Odoo 18 and 19 versus 17")."""
 __all__ = []
 
 import datetime
@@ -28,7 +29,8 @@ A1 = {"context": {"allowed_company_ids": [1]}}
 
 @pytest.fixture
 def odoo(request, db):
-    return emulated_database_create(name=f"db{request.param}", version=request.param, today=RECORDING_DAYS[request.param])
+    return emulated_database_create(name=f"db{request.param}", version=request.param,
+                                    today=RECORDING_DAYS[request.param])
 
 
 def versions(*numbers):
@@ -99,7 +101,8 @@ def test_json_rpc_errors_carry_code_0_from_19(call, odoo):
 @versions(18, 19)
 def test_the_users_have_the_recorded_uids(rpc, odoo):
     key = emulated_api_key(database=odoo, uid=pleo(odoo))
-    assert rpc("common", "authenticate", odoo.name, "pleo@example.com", key, {})["result"] == (5 if odoo.version == 19 else 6)
+    assert rpc("common", "authenticate", odoo.name, "pleo@example.com", key, {})["result"] == (
+        5 if odoo.version == 19 else 6)
     assert rpc("common", "version")["result"]["server_version_info"][:1] == [odoo.version]
 
 
@@ -120,7 +123,8 @@ def test_has_group_is_called_on_the_user_record_from_18(call, odoo):
     uid, other = pleo(odoo), norights(odoo)
     if odoo.version < 18:
         assert ok(call(odoo, uid, "res.users", "has_group", ["account.group_account_user"])) is True
-        assert error(call(odoo, uid, "res.users", "has_group", [[uid], "account.group_account_user"]))[0] == "builtins.TypeError"
+        assert error(call(odoo, uid, "res.users", "has_group",
+                          [[uid], "account.group_account_user"]))[0] == "builtins.TypeError"
         return
     assert ok(call(odoo, uid, "res.users", "has_group", [[uid], "account.group_account_user"])) is True
     assert ok(call(odoo, other, "res.users", "has_group", [[other], "account.group_account_user"])) is False
@@ -200,7 +204,8 @@ def test_accounts_belong_to_companies_through_company_ids_from_18(call, odoo):
     assert created == ids["wallet"]
     duplicate = call(odoo, uid, "account.account", "create", [{**vals, "company_ids": [[6, 0, [1]]]}], A1)
     assert error(duplicate) == ("odoo.exceptions.ValidationError",
-                                "Account codes must be unique. You can't create accounts with these duplicate codes: 1099")
+                                "Account codes must be unique. You can't create accounts with these duplicate "
+                                "codes: 1099")
     # Company B has its own 1099.
     assert isinstance(ok(call(odoo, uid, "account.account", "create", [{**vals, "company_ids": [[6, 0, [2]]]}],
                               {"context": {"allowed_company_ids": [2, 1]}})), int)
@@ -212,7 +217,8 @@ def test_accounts_are_archived_with_deprecated_in_18_and_active_in_19(call, odoo
     rows = ok(call(odoo, pleo(odoo), "account.account", "search_read", [[["code", "=", "130000"]]],
                    {"fields": [archived], **A1}))
     assert rows[0][archived] is (odoo.version >= 19)
-    assert error(call(odoo, pleo(odoo), "account.account", "search_read", [[]], {"fields": [gone]}))[0] == "builtins.ValueError"
+    assert error(call(odoo, pleo(odoo), "account.account", "search_read", [[]],
+                      {"fields": [gone]}))[0] == "builtins.ValueError"
 
 
 @versions(18, 19)
@@ -244,7 +250,8 @@ def test_price_include_is_computed_and_price_include_override_makes_a_tax_includ
     ignored = ok(call(odoo, 2, "account.tax", "copy", [[tax21], {"name": "21% INC", "price_include": True}]))
     assert ok(call(odoo, 2, "account.tax", "read", [ignored, fields])) == [
         {"id": ignored[0], "name": "21% INC", "price_include": False, "price_include_override": False}]
-    included = ok(call(odoo, 2, "account.tax", "copy", [[tax21], {"name": "21% INC", "price_include_override": "tax_included"}]))
+    included = ok(call(odoo, 2, "account.tax", "copy", [
+        [tax21], {"name": "21% INC", "price_include_override": "tax_included"}]))
     assert ignored == [63] and included == [64]  # copy answers a list from 18 (v18/87a)
     assert ok(call(odoo, 2, "account.tax", "read", [included, fields])) == [
         {"id": 64, "name": "21% INC", "price_include": True, "price_include_override": "tax_included"}]
@@ -273,7 +280,8 @@ def test_odoo_19_rounds_tax_globally_for_a_new_dutch_company(call, odoo):
 
 def test_odoo_19_keeps_the_gross_of_tax_included_lines_and_rounds_their_tax_once(call, db):
     odoo = emulated_database_create(name="db19", version=19, today=RECORDING_DAYS[19])
-    included = ok(call(odoo, 2, "account.tax", "copy", [[10], {"name": "21% INC", "price_include_override": "tax_included"}]))
+    included = ok(call(odoo, 2, "account.tax", "copy", [
+        [10], {"name": "21% INC", "price_include_override": "tax_included"}]))
     move_id = ok(call(odoo, 2, "account.move", "create", [bill(IDS[19], [3.33, 3.33, 3.33], included[0])], A1))
     assert totals(call, odoo, move_id) == (8.26, 1.73, 9.99)  # v19/91; 8.25 + 1.74 in 17 and 18
 
@@ -289,7 +297,8 @@ def test_an_entrys_written_tax_line_stays_in_18_but_is_recomputed_in_19(call, od
     expense, pleo_line, tax = ok(call(odoo, 2, "account.move", "read", [[move_id], ["line_ids"]]))[0]["line_ids"]
     ok(call(odoo, 2, "account.move", "write", [[move_id], {"line_ids": [[1, tax, {"debit": 1.74}],
                                                                        [1, pleo_line, {"credit": 10.0}]]}], A1))
-    lines = ok(call(odoo, 2, "account.move.line", "search_read", [[["move_id", "=", move_id]]], {"fields": ["name", "debit"]}))
+    lines = ok(call(odoo, 2, "account.move.line", "search_read", [[["move_id", "=", move_id]]],
+                    {"fields": ["name", "debit"]}))
     expected = [("Bread", 8.26), ("Pleo", 0.0), ("21%", 1.74)]
     if odoo.version >= 19:  # v19/85
         expected = [("Bread", 8.26), ("Pleo", 0.0), ("21%", 1.73), ("Automatic Balancing Line", 0.01)]
@@ -300,8 +309,10 @@ def test_an_entrys_written_tax_line_stays_in_18_but_is_recomputed_in_19(call, od
 @versions(17, 18, 19)
 def test_drafts_have_no_name_until_posted_from_18(call, odoo):
     ids = IDS[odoo.version]
-    first = ok(call(odoo, pleo(odoo), "account.move", "create", [bill(ids, [10.0], ids["tax21"], invoice_date="2026-11-04")], A1))
-    second = ok(call(odoo, pleo(odoo), "account.move", "create", [bill(ids, [20.0], ids["tax21"], invoice_date="2026-11-04")], A1))
+    first = ok(call(odoo, pleo(odoo), "account.move", "create", [
+        bill(ids, [10.0], ids["tax21"], invoice_date="2026-11-04")], A1))
+    second = ok(call(odoo, pleo(odoo), "account.move", "create", [
+        bill(ids, [20.0], ids["tax21"], invoice_date="2026-11-04")], A1))
     ok(call(odoo, pleo(odoo), "account.move", "action_post", [[second]]))
     names = [row["name"] for row in ok(call(odoo, pleo(odoo), "account.move", "read", [[first, second], ["name"]]))]
     if odoo.version >= 18:  # v18/41, v18/44: the draft holds no number, the posted bill takes the first
@@ -359,11 +370,14 @@ def test_refusals_are_worded_as_the_version_words_them(call, odoo):
     if odoo.version == 18:
         assert "The move (Draft Entry (R)) is not balanced." in unbalanced[1]
     mixed = error(call(odoo, uid, "account.move", "create", [{
-        "move_type": "entry", "journal_id": ids["misc_b"], "line_ids": lines(1, 1)}], {"context": {"allowed_company_ids": [2, 1]}}))
-    opening = {17: "Incompatible companies on records:\n- 'MISC/2026/11/0001 x'", 18: "Incompatible companies on records:\n- \u201cx\u201d",
+        "move_type": "entry", "journal_id": ids["misc_b"], "line_ids": lines(1, 1)}],
+        {"context": {"allowed_company_ids": [2, 1]}}))
+    opening = {17: "Incompatible companies on records:\n- 'MISC/2026/11/0001 x'",
+               18: "Incompatible companies on records:\n- \u201cx\u201d",
                19: "Uh-oh! You\u2019ve got some company inconsistencies here:\n- \u201cx\u201d"}[odoo.version]
     assert mixed[0] == "odoo.exceptions.UserError" and mixed[1].startswith(opening)
-    denied = error(call(odoo, norights(odoo), "account.move", "create", [{"move_type": "entry", "line_ids": lines(1, 1)}]))
+    denied = error(call(odoo, norights(odoo), "account.move", "create", [
+        {"move_type": "entry", "line_ids": lines(1, 1)}]))
     group = {17: "Invoicing/Billing", 18: "Invoicing/Invoicing", 19: "Accounting/Invoicing"}[odoo.version]
     assert denied[0] == "odoo.exceptions.AccessError" and f"\t- {group}\n" in denied[1]
 

@@ -6,9 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from exports.bench import bench_clients_seed
-from exports.load_bench import STARTS_FILE_VARIABLE, export_queue_poll_timed
 from exports.models import ExportRecord
+from sandbox.bench.exports import bench_clients_seed
+from sandbox.bench.load import STARTS_FILE_VARIABLE, export_queue_poll_timed
 
 FIGURES = [
     "polls_started", "lag_p50_seconds", "lag_p95_seconds", "lag_max_seconds", "exports_per_minute",

@@ -1,7 +1,7 @@
 """The export benchmark's functions on a small scale: every figure printed, each one a number."""
 import pytest
 
-from exports.bench import BENCH_CASES, bench_lines, bench_run
+from sandbox.bench.exports import BENCH_CASES, bench_lines, bench_run
 
 FIGURES = ["expenses_per_second", "odoo_calls_per_expense", "pleo_calls_per_expense", "exported", "failed"]
 
