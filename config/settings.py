@@ -99,8 +99,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# The screens are in English; money, rates and dates follow the firm's locale and time zone
+# (integrations/formats.py; config/formats makes Django's own date columns follow it too).
 LANGUAGE_CODE = "en-gb"
+PORTAL_LOCALE = env.str("PORTAL_LOCALE", default="nl_NL")
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Amsterdam")
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -108,6 +112,16 @@ FORMS_URLFIELD_ASSUME_HTTPS = True  # transitional until Django 6 makes it the d
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves the admin's files from STATIC_ROOT (`manage.py collectstatic` once per deploy), with
+# hashed names cached for ever; a local trial serves them straight from the apps.
+if not DEBUG:  # a local trial's runserver serves them itself
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                      "whitenoise.middleware.WhiteNoiseMiddleware")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage" if not DEBUG
+                    else "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Security (production mode is DEBUG off)
 SESSION_COOKIE_HTTPONLY = True
