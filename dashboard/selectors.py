@@ -1,9 +1,9 @@
 """The firm's dashboard: one row per client the user may see, what needs attention first, firm-wide totals.
 
 Everything is read in a fixed number of queries whatever the number of clients: the clients with their
-connections and latest runs (one query, correlated subqueries), the failure counts (one grouped query),
-the exported records changed in Odoo since (one grouped query), the poll schedules (one query) and the staff
-members for the filter (one query).
+connections, last run and last successful run (one query, correlated subqueries), the failure counts (one
+grouped query), the exported records changed in Odoo since (one grouped query), the poll schedules (one
+query) and the staff members for the filter (one query).
 """
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
-from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.choices import FINISHED_RUNS, ExportRecordStatus, ExportRunStatus
 from exports.models import ExportRecord, ExportRun
 from exports.schedules import poll_schedule_name
 from integrations.choices import ClientStatus
+from integrations.formats import moment
 from integrations.health import KEY_EXPIRY_WARNING_DAYS
 from integrations.models import Client
 from mappings.choices import SyncRunStatus
@@ -65,7 +66,7 @@ class DashboardRow:
     url: str
     odoo: ConnectionState
     pleo: ConnectionState
-    last_export_at: datetime | None
+    last_export_at: datetime | None  # the last run that booked, or found nothing to book
     last_export_url: str
     last_sync_at: datetime | None
     last_sync_status: str
@@ -79,6 +80,7 @@ class DashboardRow:
     next_run: datetime | None
     changed_in_odoo: int = 0  # exported records the drift check found cancelled, deleted, reset or changed
     changed_in_odoo_url: str = ""
+    last_run: dict | None = None  # the last finished run: finished_at, status, exported, failed, skipped
     reasons: list[tuple[int, str]] = field(default_factory=list)
 
     @property
@@ -147,8 +149,19 @@ def dashboard_staff_choices(*, user) -> list[tuple[int, str]]:
     return [(person.pk, person.get_full_name() or person.get_username()) for person in users]
 
 
-def _when(moment: datetime | None) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else ""
+_LAST_RUN_FIELDS = ("finished_at", "status", "exported_count", "failed_count", "skipped_count")
+
+
+def _last_run(client: Client) -> dict | None:
+    run = {name: getattr(client, f"last_run_{name}") for name in _LAST_RUN_FIELDS}
+    if run["finished_at"] is None:
+        return None
+    run["status_label"] = ExportRunStatus(run["status"]).label
+    return run
+
+
+def _when(value: datetime | None) -> str:
+    return moment(value) if value else ""
 
 
 def _connection_state(client: Client, attribute: str, label: str) -> ConnectionState:
@@ -213,12 +226,17 @@ def dashboard_build(*, user, filters: DashboardFilters | None = None) -> Dashboa
     now = timezone.now()
     day_ago, week_ago = now - timedelta(hours=24), now - timedelta(days=7)
     last_sync = SyncRun.objects.filter(client=OuterRef("pk")).order_by("-started_at", "-id")
-    last_export = (ExportRun.objects.filter(client=OuterRef("pk"), status=ExportRunStatus.SUCCEEDED)
+    # A run that booked nothing and failed every expense is not a successful export, whatever it did right.
+    last_export = (ExportRun.objects.filter(Q(status=ExportRunStatus.SUCCEEDED)
+                                            | Q(status=ExportRunStatus.WITH_FAILURES, exported_count__gt=0),
+                                            client=OuterRef("pk"))
                    .order_by("-finished_at").values("finished_at")[:1])
+    last_run = ExportRun.objects.filter(client=OuterRef("pk"), status__in=FINISHED_RUNS).order_by("-finished_at", "-id")
     clients = list(
         Client.objects.for_user(user)
         .select_related("odoo_connection", "pleo_connection")
         .annotate(last_export_at=Subquery(last_export),
+                  **{f"last_run_{name}": Subquery(last_run.values(name)[:1]) for name in _LAST_RUN_FIELDS},
                   last_sync_at=Subquery(last_sync.values("started_at")[:1]),
                   last_sync_status=Subquery(last_sync.values("status")[:1]))
         .order_by("name")
@@ -265,6 +283,7 @@ def dashboard_build(*, user, filters: DashboardFilters | None = None) -> Dashboa
             failed_7d_url=_failures_url(client.pk, week_ago),
             next_run=next_runs.get(client.pk) if client.status == ClientStatus.ACTIVE else None,
             changed_in_odoo=changed_in_odoo.get(client.pk, 0),
+            last_run=_last_run(client),
             changed_in_odoo_url=reverse("admin:exports_exportrecord_changelist") + "?" + urlencode(
                 {"client__id__exact": client.pk, "odoo_drift__gt": ""}),
         )

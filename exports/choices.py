@@ -2,7 +2,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["ExportRecordStatus", "ExportRunStatus", "OdooDrift"]
+__all__ = ["ExportRecordStatus", "ExportRunStatus", "RUNS_THAT_REACHED_ODOO", "FINISHED_RUNS", "OdooDrift"]
 
 
 class ExportRecordStatus(models.TextChoices):
@@ -26,4 +26,12 @@ class ExportRunStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
+    # The run did its work but some expenses failed (Pleo's "completed_with_errors"); FAILED is a run that
+    # stopped itself (Odoo down, a key refused), the one the job's retry limit counts.
+    WITH_FAILURES = "failures", _("Finished with failures")
     FAILED = "failed", _("Failed")
+
+
+# Runs that booked in Odoo (some expenses may have failed); and every run that is over.
+RUNS_THAT_REACHED_ODOO = (ExportRunStatus.SUCCEEDED, ExportRunStatus.WITH_FAILURES)
+FINISHED_RUNS = (*RUNS_THAT_REACHED_ODOO, ExportRunStatus.FAILED)

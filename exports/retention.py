@@ -13,13 +13,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.choices import FINISHED_RUNS, ExportRecordStatus
 from exports.models import ExportAttempt, ExportRecord, ExportRun
 
 __all__ = ["PurgeCounts", "export_history_cutoff", "export_history_purge"]
 
 FINAL_RECORD_STATUSES = (ExportRecordStatus.EXPORTED, ExportRecordStatus.FAILED, ExportRecordStatus.SKIPPED)
-FINAL_RUN_STATUSES = (ExportRunStatus.SUCCEEDED, ExportRunStatus.FAILED)
 BATCH_SIZE = 1000
 
 
@@ -50,7 +49,7 @@ def _runs_left_empty(cutoff: datetime) -> QuerySet[ExportRun]:
     """Finished runs past the retention that no kept record or attempt points at (once the purge is done)."""
     kept_records = ~Q(status__in=FINAL_RECORD_STATUSES) | Q(updated_at__gte=cutoff)
     kept_attempts = ~Q(record__status__in=FINAL_RECORD_STATUSES) | Q(record__updated_at__gte=cutoff)
-    return ExportRun.objects.filter(status__in=FINAL_RUN_STATUSES, created_at__lt=cutoff).exclude(
+    return ExportRun.objects.filter(status__in=FINISHED_RUNS, created_at__lt=cutoff).exclude(
         Exists(ExportRecord.objects.filter(kept_records, export_run=OuterRef("pk")))
     ).exclude(Exists(ExportAttempt.objects.filter(kept_attempts, export_run=OuterRef("pk"))))
 

@@ -19,7 +19,7 @@ from exports import corrections, moves, partners, payments, receipts, results
 from exports.booking import booking_plan
 from exports.items import BookingRefused, export_items_for_entries, item_reference
 from exports.plans import SkipPlan
-from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.choices import RUNS_THAT_REACHED_ODOO, ExportRecordStatus, ExportRunStatus
 from exports.context import booking_context_build
 from exports.job import CREATE_BATCH_SIZE, Booking, Job, chunks, still_going
 from exports.lock import client_export_lock
@@ -73,7 +73,7 @@ def export_queue_poll(*, client_id: int, triggered_by: str = "schedule",
                 exc, (OdooAuthenticationError, PleoAuthenticationError)))
             raise
         connection_success_record(connection=pleo_connection)
-        if any(run.status == ExportRunStatus.SUCCEEDED for run in runs):  # a job given up on did not reach Odoo
+        if any(run.status in RUNS_THAT_REACHED_ODOO for run in runs):  # a job given up on did not reach Odoo
             connection_success_record(connection=OdooConnection.objects.get(client=client))
         return runs
 
@@ -125,7 +125,7 @@ def export_job_process(*, client: Client, job: dict, pleo: PleoClient, triggered
         results.report(pleo=pleo, job_id=job["id"], updates=updates)
         failed = sum(1 for u in updates if u["status"] == "failed")
         pleo.export_job_event_send(job_id=job["id"], event="completed_with_errors" if failed else "completed")
-        run_finish(run, ExportRunStatus.SUCCEEDED, calls)
+        run_finish(run, ExportRunStatus.WITH_FAILURES if failed else ExportRunStatus.SUCCEEDED, calls)
         return run
     except Exception as exc:
         run.error = _readable(exc)

@@ -25,7 +25,7 @@ from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import Schedule, Task
 
-from exports.choices import ExportRecordStatus, ExportRunStatus
+from exports.choices import RUNS_THAT_REACHED_ODOO, ExportRecordStatus, ExportRunStatus
 from exports.models import ExportRecord, ExportRun
 from exports.schedules import DEFAULT_POLL_MINUTES, SCHEDULE_PREFIXES, schedules_ensure
 from sandbox.bench.exports import BENCH_BASE_URL, bench_clients_seed
@@ -215,7 +215,7 @@ def load_run(*, clients: int, expenses_per_client: int, minutes: float, clusters
             broker.purge_queue()
         result.lags = _lags_read(starts_file)
     result.poll_tasks_failed = Task.objects.filter(func=TIMED_POLL, success=False).count()
-    result.runs_succeeded = ExportRun.objects.filter(status=ExportRunStatus.SUCCEEDED).count()
+    result.runs_succeeded = ExportRun.objects.filter(status__in=RUNS_THAT_REACHED_ODOO).count()
     result.runs_failed = ExportRun.objects.filter(status=ExportRunStatus.FAILED).count()
     result.expenses_seeded = ExportJobItem.objects.count()
     result.expenses_exported = ExportRecord.objects.filter(status=ExportRecordStatus.EXPORTED).count()

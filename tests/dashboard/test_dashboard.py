@@ -6,8 +6,12 @@ import pytest
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from dashboard.sites import PortalAdminSite
+from exports.choices import ExportRunStatus
+from exports.models import ExportRun
+from integrations.formats import moment
 from tests.dashboard.conftest import client_make
 
 # Both databases: Subqueries and conditional counts, a fixed number of queries.
@@ -74,7 +78,8 @@ def test_rows_say_what_each_client_needs_in_words(client, superuser, firm):
     assert charlie.startswith("key refused since ") and "exports skipped until new credentials" in charlie
     assert _cell(response, "Foxtrot Unverified BV", "odoo") == "not verified yet".split()
     assert _cell(response, "Foxtrot Unverified BV", "pleo") == "no connection".split()
-    assert _cell(response, "Foxtrot Unverified BV", "last-export") == ["never"]
+    assert " ".join(_cell(response, "Foxtrot Unverified BV", "last-export")).endswith(
+        "0 booked: the run failed last successful: never")
     assert _row(response, "Foxtrot Unverified BV").attention == [
         "Odoo: not verified yet", "Pleo: no connection", "no successful export yet"]
     assert _cell(response, "Delta Paused BV", "next-run") == ["paused"]
@@ -88,7 +93,26 @@ def test_rows_say_what_each_client_needs_in_words(client, superuser, firm):
     assert _cell(response, "Hotel Stuck BV", "waiting") == ["250"]
     assert _row(response, "Hotel Stuck BV").attention[1] == "250 expenses waiting in Pleo"
     assert _row(response, "Hotel Stuck BV").attention[0].startswith("no successful export since ")
-    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d", " ".join(_cell(response, "Alpha Ok BV", "next-run")))
+    assert re.fullmatch(r"\d\d-\d\d-\d{4}, \d\d:\d\d", " ".join(_cell(response, "Alpha Ok BV", "next-run")))
+
+
+def test_a_run_that_booked_nothing_and_failed_is_not_a_successful_export(client, superuser, firm):
+    """Its status and the dashboard say what happened; the last successful export stays the one before."""
+    alpha = firm["Alpha Ok BV"]
+    before = ExportRun.objects.get(client=alpha).finished_at
+    ExportRun.objects.create(client=alpha, status=ExportRunStatus.WITH_FAILURES, triggered_by="schedule",
+                             finished_at=timezone.now(), exported_count=0, failed_count=8)
+    response = _dashboard(client, superuser)
+
+    assert _row(response, "Alpha Ok BV").last_export_at == before
+    cell = " ".join(_cell(response, "Alpha Ok BV", "last-export"))
+    assert f"0 booked, 8 failed last successful: {moment(before)}" in cell
+    assert 'class="run-failures"' in _row_html(response, "Alpha Ok BV")
+
+    ExportRun.objects.create(client=alpha, status=ExportRunStatus.WITH_FAILURES, triggered_by="schedule",
+                             finished_at=timezone.now(), exported_count=3, failed_count=1, skipped_count=2)
+    response = _dashboard(client, superuser)
+    assert " ".join(_cell(response, "Alpha Ok BV", "last-export")).endswith("3 booked, 1 failed, 2 skipped")
 
 
 def test_firm_totals_count_every_visible_client(client, superuser, firm):
