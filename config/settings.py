@@ -111,7 +111,7 @@ USE_TZ = True
 FORMS_URLFIELD_ASSUME_HTTPS = True  # transitional until Django 6 makes it the default
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # WhiteNoise serves the admin's files from STATIC_ROOT (`manage.py collectstatic` once per deploy), with
 # hashed names cached for ever; a local trial serves them straight from the apps.
 if not DEBUG:  # a local trial's runserver serves them itself

@@ -1,6 +1,7 @@
 """The admin's front door: failed logins are rate-limited, forms need their CSRF token, pages refuse to be
 framed, and production mode passes Django's deployment checks."""
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -133,3 +134,21 @@ def test_the_deployment_checks_catch_a_weakened_production_setting():
                      SECURE_SSL_REDIRECT="false")
     assert result.returncode != 0
     assert "security.W004" in result.stderr and "security.W008" in result.stderr
+
+
+def test_production_mode_serves_the_pages_styles_after_collectstatic(tmp_path):
+    """Without a web server in front, gunicorn alone still serves the admin's and the portal's stylesheets."""
+    static = {"STATIC_ROOT": str(tmp_path / "static"), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = _manage("collectstatic", "--noinput", **static)
+    assert result.returncode == 0, result.stdout + result.stderr
+    script = (
+        "import re; from django.test import Client; browser = Client(SERVER_NAME='portal.example.com');"
+        "page = browser.get('/admin/login/', secure=True);"
+        "href = re.search(r'href=\"([^\"]*portal/admin[^\"]*\\.css)\"', page.content.decode()).group(1);"
+        "css = browser.get(href, secure=True); print(href, css.status_code, b''.join(css.streaming_content)[:40])"
+    )
+    result = _manage("shell", "-c", script, **static)
+    assert result.returncode == 0, result.stdout + result.stderr
+    href, status, start = result.stdout.splitlines()[-1].split(" ", 2)
+    assert re.fullmatch(r"/static/portal/admin\.[0-9a-f]{12}\.css", href)  # hashed: cached for ever
+    assert status == "200" and start.startswith("b\"/* The portal on a bookkeeper's laptop")
