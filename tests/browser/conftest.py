@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-__all__ = ["CLIENT", "ODOO_COMPANY", "PASSWORD", "log_in", "screenshot", "choose_option_starting_with"]
+__all__ = ["CLIENT", "ODOO_COMPANY", "PASSWORD", "LAPTOP", "log_in", "screenshot", "choose_option_starting_with",
+           "sideways_overflow"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -19,6 +20,8 @@ PASSWORD = "correct horse battery staple"
 ODOO_DATABASE = "bakkerij-odoo"
 ODOO_COMPANY = "Bakkerij Jansen BV"
 CLIENT = "Bakkerij Jansen BV"
+# Most bookkeepers' laptops: every browser test runs at this size.
+LAPTOP = {"width": 1366, "height": 768}
 
 
 def screenshot(page, name: str) -> Path:
@@ -27,6 +30,25 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sideways_overflow(page) -> list[str]:
+    """What on the page needs scrolling sideways at its width: the page itself, or any box that scrolls on its
+    own (the admin puts lists in one, so a list too wide hides its last columns without widening the page)."""
+    return page.evaluate("""() => {
+        const found = [];
+        const page = document.documentElement;
+        if (page.scrollWidth > window.innerWidth) found.push(`the page: ${page.scrollWidth} px wide`);
+        for (const element of document.querySelectorAll("body *")) {
+            const style = getComputedStyle(element);
+            if (!["auto", "scroll"].includes(style.overflowX) || element.clientWidth === 0) continue;
+            if (element.scrollWidth > element.clientWidth + 1) {
+                const name = element.id ? `#${element.id}` : `${element.tagName.toLowerCase()}.${element.className}`;
+                found.push(`${name}: ${element.scrollWidth} px in ${element.clientWidth} px`);
+            }
+        }
+        return found;
+    }""")
 
 
 def log_in(page, username: str) -> None:
@@ -71,7 +93,7 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def page(request, chromium, live_server):
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000},
+    context = chromium.new_context(base_url=live_server.url, viewport=LAPTOP,
                                    accept_downloads=True)
     context.set_default_timeout(20_000)
     page = context.new_page()
