@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from integrations.checks import ConnectionCheck, StopChecks, check_report_store, checks_run
+from integrations.formats import day
 from integrations.health import KEY_EXPIRY_WARNING_DAYS
 from integrations.models import OdooConnection
 from integrations.odoo.books import (
@@ -143,7 +144,7 @@ def _odoo_checks(connection: OdooConnection, report: ConnectionCheck) -> None:
         raise StopChecks from None
     report.ok("database", title["database"], database)
     report.user_id = connection.user_id = uid
-    report.ok("login", title["login"], f"Logged in as user {uid}.")
+    report.ok("login", title["login"], f"Signed in as “{connection.login}”.")
     books = OdooBooks(client, version=major, company_id=None)
     _odoo_key_check(books, connection, report)
 
@@ -170,7 +171,8 @@ def _odoo_key_check(books: OdooBooks, connection: OdooConnection, report: Connec
         report.ok("key", title, "The API key does not expire.", required=False)
         return
     days = (connection.key_expires_at - timezone.now()).days
-    when = f"on {connection.key_expires_at:%Y-%m-%d} ({days} days from now)" if days >= 0 else "already"
+    when = f"on {day(timezone.localtime(connection.key_expires_at).date())} ({days} days from now)" if days >= 0 \
+        else "already"
     if days < KEY_EXPIRY_WARNING_DAYS:
         report.fail("key", title, f"The user's API key expires {when}; exports stop then.",
                     "In Odoo make a new API key for the integration user (Preferences → Account Security → New "
@@ -202,8 +204,9 @@ def _odoo_rights_checks(books: OdooBooks, connection: OdooConnection, report: Co
                     "Choose the client's Odoo company on this page, then Verify again.")
         raise StopChecks
     if company_id not in allowed:
+        chosen = connection.company_name or f"id {company_id}"
         report.fail("company", title["company"],
-                    f"The user is not allowed in the chosen company (id {company_id}). "
+                    f"The user is not allowed in the chosen company ({chosen}). "
                     f"Allowed: {', '.join(allowed.values()) or 'none'}.",
                     users_guide + "Allowed Companies: add the client's company, or choose another company here.")
         raise StopChecks

@@ -51,7 +51,9 @@ def _pleo_checks(connection: PleoConnection, report: ConnectionCheck) -> None:
     except PleoError as exc:
         report.fail("token", title["token"], str(exc), "Try again later.")
         raise StopChecks from None
-    report.ok("token", title["token"], f"Authenticated as {info.get('authMethod') or 'API client'}.")
+    subject = info.get("subjectURN") or ""
+    kind, _, subject_id = subject.removeprefix("urn:pleo:").partition(":")
+    report.ok("token", title["token"], _signed_in_words(info, connection, kind=kind, subject_id=subject_id))
 
     granted = set((info.get("scope") or "").split())
     missing = [s for s in PLEO_REQUIRED_SCOPES if s not in granted]
@@ -61,13 +63,12 @@ def _pleo_checks(connection: PleoConnection, report: ConnectionCheck) -> None:
     else:
         report.ok("scopes", title["scopes"])
 
-    subject = info.get("subjectURN") or ""
-    kind, _, subject_id = subject.removeprefix("urn:pleo:").partition(":")
     company_id = connection.company_id
     if kind == "company":
         if company_id and company_id != subject_id:
+            chosen = f"{connection.company_name} ({company_id})" if connection.company_name else company_id
             report.fail("company", title["company"],
-                        f"This token belongs to Pleo company {subject_id}, not to {company_id}.",
+                        f"This token belongs to Pleo company {subject_id}, not to {chosen}.",
                         "Use the token of the client's Pleo company, or clear the company id.")
             raise StopChecks
         company_id = subject_id
@@ -86,8 +87,24 @@ def _pleo_checks(connection: PleoConnection, report: ConnectionCheck) -> None:
     except PleoError as exc:
         report.fail("company", title["company"], str(exc), "Try again later.")
         raise StopChecks from None
-    report.ok("company", title["company"], company_id)
+    report.ok("company", title["company"], connection.company_name or f"Pleo company {company_id}")
     connection.company_id = company_id
+
+
+def _signed_in_words(info: dict, connection: PleoConnection, *, kind: str, subject_id: str) -> str:
+    """Pleo's introspection (authMethod OAUTH2, API_KEY or NONE; whose token it is) as a bookkeeper says it."""
+    if kind == "company":
+        named = connection.company_name and connection.company_id in ("", subject_id)
+        owner = connection.company_name if named else "a Pleo company"
+    else:
+        owner = "a Pleo organisation" if kind == "organization" else ""
+    method, app = info.get("authMethod"), (info.get("applicationName") or "").strip()
+    if method == "API_KEY":
+        return f"Signed in with the API key of {owner}." if owner else "Signed in with an API key."
+    if method == "OAUTH2":
+        how = f"Signed in through the app “{app}”" if app else "Signed in through a Pleo app"
+        return f"{how}, for {owner}." if owner else f"{how}."
+    return f"Signed in for {owner}." if owner else "Signed in."
 
 
 def pleo_company_choose(*, connection: PleoConnection, company_id: str, company_name: str = "") -> PleoConnection:

@@ -24,7 +24,27 @@ from sandbox.transport import sandboxes_in_process
 
 # The reverse-charge purchase tax of the Dutch chart ("21% R" from 17, "21% BTW verlegd" in 16).
 REVERSE_CHARGE_TAX = {16: 23, 17: 18, 18: 16, 19: 16}
-EXPENSE_CODES = ["400100", "400200", "401600", "401700", "402000", "409000"]
+# The account of the Dutch chart (l10n_nl, the same codes in Odoo 16 to 19) each Pleo category of the sandbox
+# (sandbox.pleo.services.ACCOUNTS, by code) is booked on, as a Dutch accountant would.
+CATEGORY_ACCOUNTS = {
+    "6810": "431000",  # Office supplies: Office supplies (Kantoorbenodigdheden)
+    "6860": "436000",  # Software subscriptions: Automation costs (Automatiseringskosten)
+    "7130": "404200",  # Travel - local transport: Other travel expenses (Overige reiskosten)
+    "7140": "451000",  # Travel - accommodation: Travel and accommodation expenses (Reis- en verblijfkosten)
+    "7150": "401800",  # Travel - mileage allowance: Reimbursement of other travel expenses
+    "7160": "401900",  # Travel - per diem allowance: Reimbursement of other expenses
+    "7200": "451500",  # Meals and entertainment: Representation costs (Representatiekosten)
+    "6400": "460500",  # Consulting fees: Consultancy fees (Advieskosten)
+    "6900": "463000",  # Bank fees: Bank charges (Bankkosten)
+    "6910": "479000",  # Interest expense: Other interest expenses (Overige rentelasten)
+    "8300": "809000",  # Other income - cashback: Sundry other income (Diverse overige opbrengsten)
+    "1410": "129000",  # Employee receivable: Other short-term receivables (Overige kortlopende vorderingen)
+    "4400": "130000",  # Accounts payable: Creditors (Crediteuren)
+    "5820": "106001",  # Pleo Wallet: Liquidity Transfer, the booking settings' Wallet account
+}
+# Petty cash and the bank are the accounts of the Cash and Bank journals, whose codes differ per version; 19's
+# chart has no Cash journal, so petty cash goes to the bank there.
+CATEGORY_JOURNAL_ACCOUNTS = {"1100": ("cash", "bank"), "1200": ("bank",)}
 
 __all__ = ["DemoSummary", "DEMO_CLIENTS", "demo_seed", "export_mappings_seed"]
 
@@ -121,10 +141,17 @@ def export_mappings_seed(*, client: Client, database: EmulatedDatabase, company:
         "wallet_topups": "book",
     })
     category_mappings_refresh(client=client)
-    expense_ids = [account(code) for code in EXPENSE_CODES]
+    journal_accounts = {}
+    for values in EmulatedRecord.objects.filter(database=database, model="account.journal").order_by(
+            "record_id").values_list("values", flat=True):
+        if values.get("company_id") == odoo_company_id and values.get("default_account_id"):
+            journal_accounts.setdefault(values["type"], values["default_account_id"])
+    category_accounts = {code: account(odoo_code) for code, odoo_code in CATEGORY_ACCOUNTS.items()} | {
+        code: next(journal_accounts[kind] for kind in kinds if kind in journal_accounts)
+        for code, kinds in CATEGORY_JOURNAL_ACCOUNTS.items()}
     category_mapping_bulk_update(client=client, rows=[
-        {"id": mapping.pk, "odoo_account_id": expense_ids[index % len(expense_ids)], "default_tax_id": None}
-        for index, mapping in enumerate(CategoryMapping.objects.filter(client=client).order_by("pleo_account_code"))
+        {"id": mapping.pk, "odoo_account_id": category_accounts.get(mapping.pleo_account_code), "default_tax_id": None}
+        for mapping in CategoryMapping.objects.filter(client=client)
     ])
     reverse = REVERSE_CHARGE_TAX[database.version]
     # One Odoo tax per Pleo tax code (the tax sync's rule): each rate's VAT-excluded taxes in id order.

@@ -14,6 +14,8 @@ urlpatterns = [
     path("<str:database>/web/version", views.web_route, {"route": "web-version"}, name="web-version"),
     path("<str:database>/web/webclient/version_info", views.web_route, {"route": "webclient-version-info"},
          name="webclient-version-info"),
+    # The web client, as far as the portal's "Open in Odoo" link goes: the move is named after the `#`.
+    path("<str:database>/web", views.web_client, name="web-client"),
     # Where Odoo 18 sends a JSON-2 call (v18/118: 303 to /web/login).
     path("<str:database>/web/login", views.web_route, {"route": "web-login"}, name="web-login"),
 ]

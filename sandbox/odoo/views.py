@@ -1,13 +1,18 @@
-"""The emulated Odoo's endpoints: POST /sandbox/odoo[/<database>]/jsonrpc, JSON-2 and the web routes beside it."""
+"""The emulated Odoo's endpoints: POST /sandbox/odoo[/<database>]/jsonrpc, JSON-2, the web routes beside it, and
+the web client's read-only journal entries at /sandbox/odoo/<database>/web."""
 import time
 
 from django.http import HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
+from sandbox.odoo.models import EmulatedDatabase
 from sandbox.odoo.services import rpc_handle, web_route_handle
+from sandbox.odoo.web_client import journal_entries_read
 from sandbox.transport import BROKEN_ANSWER_HEADER
 
-__all__ = ["jsonrpc", "web_route"]
+__all__ = ["jsonrpc", "web_route", "web_client"]
 
 
 def _http_response(answer) -> HttpResponse:
@@ -41,3 +46,11 @@ def web_route(request, database: str, route: str, model: str = "", method: str =
         headers=request.headers, body=request.body, model=model, model_method=method,
     )
     return _http_response(answer)
+
+
+@require_safe
+def web_client(request, database: str):
+    """Where the portal's "Open in Odoo" link leads (sandbox.odoo.web_client): the database's journal entries."""
+    emulated = get_object_or_404(EmulatedDatabase, name=database)
+    return render(request, "sandbox_odoo/journal_entries.html",
+                  {"database": emulated, "entries": journal_entries_read(database=emulated)})

@@ -73,6 +73,13 @@ DOMESTIC_SUPPLIERS = [
     ("Coolblue", "5732", "{country}810433941B01"),
     ("Shell Station", "5541", None),
 ]
+# The categories of a domestic card purchase, each with its suppliers and what is bought there.
+CATEGORY_PURCHASES = {
+    "office": {"Office Centre": "Printer paper and toner", "Coolblue": "Headset for the office"},
+    "transport": {"Bolt Taxi": "Taxi to customer meeting"},
+    "hotel": {"Hotel Central": "Hotel night, conference"},
+    "meals": {"Restaurant De Kas": "Team lunch with customer"},
+}
 FOREIGN_SUPPLIERS = {
     "USD": [("GITHUB.COM", "5734", "US", "US-EIN 26-3153456"), ("AMAZON WEB SERVICES", "4816", "US", None),
             ("ZOOM.US", "4899", "US", "US-EIN 61-1648780")],
@@ -182,11 +189,16 @@ def _amount(rng: random.Random, low: int, high: int) -> Decimal:
     return Decimal(rng.randint(low * 100, high * 100)) / 100
 
 
-def _supplier(ctx: _Context, *, foreign: str | None = None) -> dict:
+def _supplier(ctx: _Context, *, foreign: str | None = None, category: str = "") -> dict:
+    """A supplier drawn at random; with a `category`, a domestic one of that category's purchases, picked by the
+    draw so a seed gives the same amounts and dates whatever it is."""
     if foreign:
         name, mcc, country, tax_id = ctx.rng.choice(FOREIGN_SUPPLIERS[foreign])
     else:
-        name, mcc, tax_id = ctx.rng.choice(DOMESTIC_SUPPLIERS)
+        name, mcc, tax_id = drawn = ctx.rng.choice(DOMESTIC_SUPPLIERS)
+        if category:
+            fitting = [supplier for supplier in DOMESTIC_SUPPLIERS if supplier[0] in CATEGORY_PURCHASES[category]]
+            name, mcc, tax_id = fitting[DOMESTIC_SUPPLIERS.index(drawn) % len(fitting)]
         country = ctx.company.country
         tax_id = tax_id.format(country=country) if tax_id else None
     return {"name": name, "categoryCode": mcc, "country": country, "code": None, "account": None,
@@ -302,7 +314,7 @@ def _card_purchase(ctx: _Context, *, foreign: str | None = None, split: bool = F
     if reverse:
         parts_accounts = [(ctx.accounts["software"], ctx.taxes["reverse"])]
     else:
-        key = rng.choice(["office", "transport", "hotel", "meals"])
+        key = rng.choice(list(CATEGORY_PURCHASES))
         tax_key = ctx.accounts[key].tax_code_external_id
         tax = next((t for t in ctx.taxes.values() if t.code == tax_key), ctx.taxes["standard"])
         parts_accounts = [(ctx.accounts[key], tax)]
@@ -314,12 +326,13 @@ def _card_purchase(ctx: _Context, *, foreign: str | None = None, split: bool = F
     lines, amount = _lines(ctx, parts, currency)
     method = "accounts_payable" if reverse else "journal"
     payload = _base(ctx, "card_purchase", days=rng.randint(0, 27), amount=amount, lines=lines, method=method)
-    payload.update(
-        contraAccount=_wallet_contra(ctx), supplier=_supplier(ctx, foreign=foreign if foreign or reverse else None),
-        user=_person(ctx), team=_team(ctx),
-        note=rng.choice(["Printer paper and toner", "Team lunch with customer", "Hotel night, conference",
-                         "Taxi to customer meeting", None]),
-    )
+    # A domestic purchase in one category reads like it: its supplier and, where a note is drawn, that supplier's.
+    category = "" if reverse or foreign or split else key
+    supplier = _supplier(ctx, foreign=foreign if foreign or reverse else None, category=category)
+    payload.update(contraAccount=_wallet_contra(ctx), supplier=supplier, user=_person(ctx), team=_team(ctx))
+    note = rng.choice(["Printer paper and toner", "Team lunch with customer", "Hotel night, conference",
+                       "Taxi to customer meeting", None])
+    payload["note"] = CATEGORY_PURCHASES[category][supplier["name"]] if category and note else note
     if reverse:
         day = datetime.fromisoformat(payload["date"][:10])
         payload["vendor"] = _vendor(ctx) | {"defaultCurrency": currency}

@@ -19,4 +19,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo seeded: {', '.join(summary.clients)} with {summary.expenses} Pleo expenses waiting.")
         if summary.username:
             self.stdout.write(f"Log in at {options['base_url']}/admin/ as “{summary.username}” "
-                              f"with password “{summary.password}”.")
+                              f"with the password “{summary.password}” (set just now).")

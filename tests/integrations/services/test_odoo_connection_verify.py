@@ -1,7 +1,9 @@
 """Verify against the emulated Odoo 16 to 19: every check passing, and each one failing on its own."""
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
+from integrations.formats import day
 from integrations.services import odoo_connection_save
 from integrations.verify_odoo import odoo_company_choose, odoo_connection_verify
 from sandbox.odoo.models import EmulatedRecord
@@ -36,8 +38,23 @@ def test_first_verify_asks_for_the_company_then_everything_passes(odoo_connectio
     # JSON-2 where the server offers it, found out by asking (19), JSON-RPC before.
     assert connection.protocol == ("json-2" if fake_odoo.version >= 19 else "json-rpc")
     assert ("(JSON-2)" if fake_odoo.version >= 19 else "(JSON-RPC)") in checks(report)["server"].detail
+    assert checks(report)["login"].detail == "Signed in as “pleo@example.com”."
     assert connection.verification_passed is True
     assert connection.verified_at is not None
+
+
+@pytest.mark.django_db
+def test_a_company_the_user_left_is_named_in_the_check(odoo_connection_to_sandbox, fake_odoo):
+    odoo_connection_verify(connection=odoo_connection_to_sandbox)
+    odoo_company_choose(connection=odoo_connection_to_sandbox, company_id=2)
+    user = EmulatedRecord.objects.get(database=fake_odoo.database, model="res.users", record_id=fake_odoo.uid)
+    user.values = {**user.values, "company_id": 1, "company_ids": [1]}
+    user.save()
+
+    report = odoo_connection_verify(connection=odoo_connection_to_sandbox)
+
+    assert checks(report)["company"].detail == (
+        "The user is not allowed in the chosen company (Client B BV). Allowed: Client A BV.")
 
 
 @pytest.mark.django_db
@@ -138,6 +155,9 @@ def test_an_api_key_that_expires_soon_is_reported_with_the_days_left(odoo_connec
     report = odoo_connection_verify(connection=odoo_connection_to_sandbox)
     key = checks(report)["key"]
     assert key.passed is passed and f"({days} days from now)" in key.detail
+    # The date written as everywhere in the portal (integrations.formats), in the firm's time zone.
+    assert f"on {day(timezone.localtime(odoo_connection_to_sandbox.key_expires_at).date())} (" in key.detail
+    assert f"{expires:%Y-%m-%d}" not in key.detail
     assert report.passed is True  # a warning before exports stop, not a refusal
     odoo_connection_to_sandbox.refresh_from_db()
     assert odoo_connection_to_sandbox.key_expires_at.date() == expires.date()

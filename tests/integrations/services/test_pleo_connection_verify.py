@@ -6,6 +6,7 @@ import pytest
 from integrations.services import pleo_connection_save
 from integrations.verify_pleo import pleo_company_choose, pleo_connection_verify
 from sandbox.pleo.services import api_token_create, sandbox_company_create, sandbox_organisation_create
+from tests.factories import ClientFactory
 
 
 def checks(report):
@@ -19,6 +20,26 @@ def test_company_token_passes_and_fills_in_the_company(pleo_connection_to_sandbo
     pleo_connection_to_sandbox.refresh_from_db()
     assert pleo_connection_to_sandbox.company_id == fake_pleo.company_id
     assert pleo_connection_to_sandbox.verification_passed is True
+    # Pleo does not tell the company's name: until it is entered the check says whose token it is in words.
+    assert checks(report)["token"].detail == "Signed in with the API key of a Pleo company."
+    assert checks(report)["company"].detail == f"Pleo company {fake_pleo.company_id}"
+
+
+@pytest.mark.django_db
+def test_the_token_check_names_the_company_and_how_pleo_was_signed_in_to(client_company, sandbox_http):
+    company, key = sandbox_company_create(name="Studio Noord BV")
+    named = {"api_base_url": "http://sandbox.test/sandbox/pleo", "company_name": "Studio Noord BV"}
+    connection = pleo_connection_save(client=client_company, api_token=key, data=named)
+    report = pleo_connection_verify(connection=connection)
+    assert checks(report)["token"].detail == "Signed in with the API key of Studio Noord BV."
+    assert checks(report)["company"].detail == "Studio Noord BV"
+
+    _, oauth = sandbox_company_create(name="Studio Noord BV", company_id=uuid.uuid4(), auth_method="OAUTH2")
+    connection = pleo_connection_save(client=ClientFactory(name="Client B BV"), api_token=oauth, data=named)
+    report = pleo_connection_verify(connection=connection)
+    assert checks(report)["token"].detail == (
+        "Signed in through the app “Pleo to Odoo portal (sandbox)”, for Studio Noord BV.")
+    assert "API_KEY" not in str(report.as_dict()) and "OAUTH2" not in str(report.as_dict())
 
 
 @pytest.mark.django_db
@@ -54,6 +75,7 @@ def test_organisation_token_needs_the_company_id_then_passes(client_company, san
     connection = pleo_connection_save(client=client_company, api_token=token,
                                       data={"api_base_url": "http://sandbox.test/sandbox/pleo"})
     report = pleo_connection_verify(connection=connection)
+    assert checks(report)["token"].detail == "Signed in with the API key of a Pleo organisation."
     assert checks(report)["company"].passed is False
     assert "Enter the Pleo company id" in checks(report)["company"].fix
 
