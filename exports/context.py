@@ -7,8 +7,8 @@ from integrations.models import Client
 from integrations.odoo.books import OdooBooks
 from integrations.odoo.client import to_decimal
 from mappings.choices import EXPORT_ITEM_TYPES
-from mappings.models import AnalyticTagMapping, BookingSettings, CategoryMapping, TaxMapping
-from mappings.selectors import kind_mode_for
+from mappings.models import AnalyticTagMapping, BookingSettings, CategoryMapping
+from mappings.selectors import kind_mode_for, tax_code_targets_for
 
 
 def booking_context_build(*, client: Client, books: OdooBooks, company: dict | None = None) -> BookingContext:
@@ -63,19 +63,20 @@ def _receipts_on(settings_row: BookingSettings, kind: str) -> bool:
 
 
 def _tax_targets(client: Client, books: OdooBooks) -> dict[str, TaxTarget]:
-    mappings = list(TaxMapping.objects.filter(client=client, archived=False).exclude(pleo_tax_code_id=""))
-    if not mappings:
+    """Pleo tax code id -> Odoo tax, for the sync's codes and the hand-mapped ones, with Odoo's rate read now."""
+    mapped = tax_code_targets_for(client=client)
+    if not mapped:
         return {}
-    taxes = books.taxes_read(m.odoo_tax_id for m in mappings)
+    taxes = books.taxes_read(sorted({m.odoo_tax_id for m in mapped.values()}))
     return {
-        m.pleo_tax_code_id: TaxTarget(
+        code_id: TaxTarget(
             odoo_tax_id=m.odoo_tax_id,
             name=m.odoo_tax_name,
             rate=to_decimal(taxes[m.odoo_tax_id]["amount"], Decimal("0.0001")) / 100,
             price_include=bool(taxes[m.odoo_tax_id]["price_include"]),
-            reverse=m.pleo_type == "reverse",
+            reverse=m.reverse,
         )
-        for m in mappings if m.odoo_tax_id in taxes
+        for code_id, m in mapped.items() if m.odoo_tax_id in taxes
     }
 
 

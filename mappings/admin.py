@@ -15,7 +15,17 @@ from integrations.errors import PortalError
 from integrations.models import Client
 from mappings import category_admin  # noqa: F401 (registers CategoryMappingAdmin at admin autodiscovery)
 from mappings import selectors
-from mappings.admin_mixins import ClientFirstAddMixin, SyncNowMixin, client_from_request, sync_and_report
+from mappings import tax_admin  # noqa: F401 (registers TaxMappingAdmin and PleoTaxCodeAdmin)
+from mappings.admin_mixins import (
+    ClientFirstAddMixin,
+    OdooListsRefreshMixin,
+    PlainClientFieldMixin,
+    SyncNowMixin,
+    choices_with_current,
+    client_from_request,
+    saved_hand_back,
+    sync_and_report,
+)
 from mappings.booking_settings import BOOKING_SETTINGS_FIELDS, booking_settings_update
 from mappings.choices import EXPORT_ITEM_TYPES, VENDOR_BILL_ITEM_TYPES, KindMode
 from mappings.models import (
@@ -25,37 +35,22 @@ from mappings.models import (
     BookingSettings,
     SyncRun,
     TagGroupPair,
-    TaxMapping,
 )
 from mappings.tag_sync import tag_group_pair_add, tag_group_pair_delete, tag_sync
-from mappings.tax_sync import tax_mapping_sync
 
 __all__ = [
     "BookingSettingsAdmin",
-    "TaxMappingAdmin",
     "TagGroupPairAdmin",
     "TagGroupPairAnalyticTagMappingInline",
     "SyncRunAdmin",
 ]
 
 
-def _saved_hand_back(obj, form) -> None:
-    """The admin logs and redirects with `obj`: give it the values of the row the service saved."""
-    for field in obj._meta.concrete_fields:
-        setattr(obj, field.attname, getattr(form.saved, field.attname))
-    obj._state.adding = False
-    form.instance = form.saved
-
-
 # Booking settings ---------------------------------------------------------------------------------
 
 def _odoo_field(label, choices, current_id, current_label, help_text):
-    options = [("", "—")] + list(choices)
-    if current_id and current_id not in {value for value, _ in choices}:
-        # Kept visible so the bookkeeper sees what is stored; saving it again is refused with the reason.
-        options.append((current_id, f"{current_label or current_id} (no longer offered by Odoo)"))
-    return forms.TypedChoiceField(label=label, choices=options, coerce=int, required=False, empty_value=None,
-                                  help_text=help_text)
+    return forms.TypedChoiceField(label=label, choices=choices_with_current(choices, current_id, current_label),
+                                  coerce=int, required=False, empty_value=None, help_text=help_text)
 
 
 class BookingSettingsForm(forms.ModelForm):
@@ -115,7 +110,7 @@ def _defaults_of(settings: BookingSettings) -> dict:
 
 
 @admin.register(BookingSettings)
-class BookingSettingsAdmin(ClientFirstAddMixin, ClientScopedAdmin):
+class BookingSettingsAdmin(OdooListsRefreshMixin, PlainClientFieldMixin, ClientFirstAddMixin, ClientScopedAdmin):
     list_display = ["client", "wallet_account_label", "card_booking_mode", "out_of_pocket_booking_mode",
                     "wallet_topups", "poll_interval_minutes", "updated_at"]
     list_select_related = ["client"]
@@ -124,8 +119,7 @@ class BookingSettingsAdmin(ClientFirstAddMixin, ClientScopedAdmin):
                             "poll_interval_minutes", "kind_modes", "lock_date_policy"]
     fieldsets = [
         (None, {"fields": ["client"]}),
-        ("Accounts (from Odoo)", {"fields": [f"{n}_id" for n in ODOO_ACCOUNT_FIELDS if n != "topup_bank_account"],
-                                  "description": "Add ?refresh=1 to the address to read the lists from Odoo again."}),
+        ("Accounts (from Odoo)", {"fields": [f"{n}_id" for n in ODOO_ACCOUNT_FIELDS if n != "topup_bank_account"]}),
         ("Journals (from Odoo)", {"fields": [f"{n}_id" for n in ODOO_JOURNAL_FIELDS]}),
         ("Card expenses", {"fields": ["card_booking_mode", "card_post_state", "card_receipts"]}),
         ("Out-of-pocket expenses", {"fields": ["out_of_pocket_booking_mode", "out_of_pocket_post_state",
@@ -167,48 +161,27 @@ class BookingSettingsAdmin(ClientFirstAddMixin, ClientScopedAdmin):
         return self.fieldsets
 
     def save_model(self, request, obj, form, change):
-        _saved_hand_back(obj, form)
-
-
-# Taxes --------------------------------------------------------------------------------------------
-
-@admin.register(TaxMapping)
-class TaxMappingAdmin(SyncNowMixin, ClientScopedAdmin):
-    sync_service = staticmethod(tax_mapping_sync)
-    list_display = ["odoo_tax_name", "client", "odoo_tax_rate", "odoo_amount_type", "pleo_tax_code", "pleo_rate",
-                    "pleo_type", "archived", "skip_reason", "last_synced_at"]
-    list_filter = [("client", ClientFilter), "archived", "pleo_type"]
-    list_select_related = ["client"]
-    search_fields = ["odoo_tax_name", "pleo_tax_code", "client__name"]
-    history_list_display = ["odoo_tax_rate", "pleo_rate", "pleo_type", "archived", "skip_reason"]
-    actions = ["sync_now"]
-
-    def has_add_permission(self, request):
-        return False  # made by the sync only
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # an export may point at it; the sync archives instead
-
-    @admin.action(description="Sync taxes to Pleo now (clients of the selected rows)")
-    def sync_now(self, request, queryset):
-        clients = Client.objects.filter(pk__in=queryset.values("client")).for_user(request.user)
-        sync_and_report(self, request, clients, tax_mapping_sync, request.user)
+        saved_hand_back(obj, form)
 
 
 # Tag groups ---------------------------------------------------------------------------------------
 
 class TagGroupPairAnalyticTagMappingInline(admin.TabularInline):
     model = AnalyticTagMapping
-    fields = ["odoo_analytic_account_name", "odoo_analytic_account_code", "pleo_tag_code", "archived",
-              "last_synced_at"]
+    fields = ["display_account", "display_archived", "last_synced_at"]
     readonly_fields = fields
     extra = 0
     max_num = 0
     can_delete = False
     show_change_link = False
+
+    @admin.display(description="Odoo analytic account, a tag of the same name in Pleo")
+    def display_account(self, obj):
+        return str(obj)
+
+    @admin.display(description="In Pleo")
+    def display_archived(self, obj):
+        return "archived" if obj.archived else ""
 
 
 class TagGroupPairForm(forms.ModelForm):
@@ -253,14 +226,14 @@ class TagGroupPairForm(forms.ModelForm):
 
 
 @admin.register(TagGroupPair)
-class TagGroupPairAdmin(ClientFirstAddMixin, SyncNowMixin, ClientScopedAdmin):
+class TagGroupPairAdmin(PlainClientFieldMixin, ClientFirstAddMixin, SyncNowMixin, ClientScopedAdmin):
     sync_service = staticmethod(tag_sync)
-    list_display = ["odoo_plan_name", "pleo_tag_group_name", "pleo_tag_group_code", "client", "display_tags"]
+    list_display = ["odoo_plan_name", "pleo_tag_group_name", "client", "display_tags"]
     list_filter = [("client", ClientFilter)]
     list_select_related = ["client"]
     search_fields = ["odoo_plan_name", "pleo_tag_group_name", "client__name"]
     history_list_display = ["odoo_plan_name", "pleo_tag_group_name"]
-    readonly_fields = ["client", "odoo_plan_name", "pleo_tag_group_name", "pleo_tag_group_code"]
+    readonly_fields = ["client", "odoo_plan_name", "pleo_tag_group_name"]
     inlines = [TagGroupPairAnalyticTagMappingInline]
     actions = ["sync_now"]
 
@@ -314,7 +287,7 @@ class TagGroupPairAdmin(ClientFirstAddMixin, SyncNowMixin, ClientScopedAdmin):
         return [(None, {"fields": self.readonly_fields})]
 
     def save_model(self, request, obj, form, change):
-        _saved_hand_back(obj, form)
+        saved_hand_back(obj, form)
 
     def delete_model(self, request, obj):
         tag_group_pair_delete(pair=obj, by=request.user)
@@ -329,12 +302,16 @@ class TagGroupPairAdmin(ClientFirstAddMixin, SyncNowMixin, ClientScopedAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ClientScopedAdmin):
-    list_display = ["started_at", "client", "kind", "status", "triggered_by", "created_count", "updated_count",
-                    "archived_count", "skipped_count", "errors", "finished_at"]
+    list_display = ["started_at", "client", "kind", "status", "triggered_by", "display_changes", "errors"]
     list_filter = ["kind", "status", ("client", ClientFilter)]
     list_select_related = ["client"]
     search_fields = ["client__name", "errors", "notes"]
     date_hierarchy = "started_at"
+
+    @admin.display(description="Changes")
+    def display_changes(self, obj):
+        return (f"{obj.created_count} created, {obj.updated_count} updated, {obj.archived_count} archived, "
+                f"{obj.skipped_count} skipped")
 
     def has_add_permission(self, request):
         return False

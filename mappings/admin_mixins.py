@@ -1,5 +1,7 @@
-"""What the mappings admins share: the client chosen first (pick lists are read from its systems), and "Sync now"."""
+"""What the mappings admins share: the client chosen first (pick lists are read from its systems), "Sync now", a
+Refresh button for the lists read from Odoo, and a client field without the add and change icons."""
 from django.contrib import messages
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -8,7 +10,8 @@ from integrations.errors import PortalError
 from integrations.models import Client
 
 # Shared within the app's admin modules only, hence the leading underscores on the helpers.
-__all__ = ["ClientFirstAddMixin", "SyncNowMixin", "client_from_request", "choose_client", "sync_and_report"]
+__all__ = ["ClientFirstAddMixin", "SyncNowMixin", "OdooListsRefreshMixin", "PlainClientFieldMixin",
+           "client_from_request", "choose_client", "sync_and_report", "saved_hand_back", "choices_with_current"]
 
 
 def client_from_request(request) -> Client | None:
@@ -89,3 +92,47 @@ class SyncNowMixin:
         info = self.opts.app_label, self.opts.model_name
         extra_context = {**(extra_context or {}), "sync_url": reverse("admin:%s_%s_sync" % info)}
         return super().changelist_view(request, extra_context)
+
+
+class OdooListsRefreshMixin:
+    """A "Refresh the lists from Odoo" button on the form: the page again with `refresh=1`; saving drops it."""
+
+    change_form_template = "admin/mappings/refresh_change_form.html"
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        query = request.GET.copy()
+        query.pop("refresh", None)
+        kept = query.urlencode()
+        query["refresh"] = "1"
+        extra_context = {**(extra_context or {}), "refresh_url": f"?{query.urlencode()}"}
+        if not form_url and "refresh" in request.GET:
+            form_url = f"?{kept}" if kept else request.path  # saving does not read the lists again
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+class PlainClientFieldMixin:
+    """The client of a mapping is chosen, never added, changed or deleted from its form: no icons beside it."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "client" and field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
+            widget = field.widget
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+            widget.can_view_related = False
+        return field
+
+
+def saved_hand_back(obj, form) -> None:
+    """The admin logs and redirects with `obj`: give it the values of the row the service saved."""
+    for field in obj._meta.concrete_fields:
+        setattr(obj, field.attname, getattr(form.saved, field.attname))
+    obj._state.adding = False
+    form.instance = form.saved
+
+
+def choices_with_current(options, current_id, current_label) -> list:
+    """A pick list read from Odoo, plus the stored choice when Odoo no longer offers it (saving it is refused)."""
+    choices = [("", "—")] + list(options)
+    if current_id and current_id not in {value for value, _ in options}:
+        choices.append((current_id, f"{current_label or current_id} (no longer offered by Odoo)"))
+    return choices

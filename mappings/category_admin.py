@@ -10,7 +10,7 @@ from integrations.admin import ClientFilter, ClientScopedAdmin
 from integrations.errors import PortalError
 from integrations.models import Client
 from mappings import selectors
-from mappings.admin_mixins import choose_client, client_from_request
+from mappings.admin_mixins import choices_with_current, choose_client, client_from_request
 from mappings.category_mappings import category_mapping_bulk_update, category_mappings_copy, category_mappings_refresh
 from mappings.models import CategoryMapping
 
@@ -38,16 +38,10 @@ class CategoryMapForm(forms.Form):
     def __init__(self, *args, mapping: CategoryMapping, accounts, taxes, **kwargs):
         super().__init__(*args, **kwargs)
         self.mapping = mapping
-        self.fields["odoo_account_id"].choices = _with_current(accounts, mapping.odoo_account_id,
-                                                               mapping.odoo_account_label)
-        self.fields["default_tax_id"].choices = _with_current(taxes, mapping.default_tax_id, mapping.default_tax_label)
-
-
-def _with_current(options, current_id, current_label):
-    choices = [("", "—")] + list(options)
-    if current_id and current_id not in {value for value, _ in options}:
-        choices.append((current_id, f"{current_label or current_id} (no longer offered by Odoo)"))
-    return choices
+        self.fields["odoo_account_id"].choices = choices_with_current(accounts, mapping.odoo_account_id,
+                                                                      mapping.odoo_account_label)
+        self.fields["default_tax_id"].choices = choices_with_current(taxes, mapping.default_tax_id,
+                                                                     mapping.default_tax_label)
 
 
 class CopyMappingsForm(forms.Form):
@@ -63,8 +57,7 @@ class CategoryMappingAdmin(ClientScopedAdmin):
     """The list of mappings plus one page per client that maps every category at once (`map/<client>/`)."""
 
     change_list_template = "admin/mappings/categorymapping_change_list.html"
-    list_display = ["display_category", "client", "odoo_account_label", "default_tax_label", "archived_in_pleo",
-                    "last_seen_at"]
+    list_display = ["display_category", "client", "display_odoo_account", "default_tax_label", "display_status"]
     list_filter = [("client", ClientFilter), "archived_in_pleo"]
     list_select_related = ["client"]
     search_fields = ["pleo_account_code", "pleo_account_name", "odoo_account_label", "client__name"]
@@ -84,6 +77,14 @@ class CategoryMappingAdmin(ClientScopedAdmin):
     @admin.display(description="Pleo category", ordering="pleo_account_code")
     def display_category(self, obj):
         return f"{obj.pleo_account_code} {obj.pleo_account_name}".strip()
+
+    @admin.display(description="Odoo account", ordering="odoo_account_label")
+    def display_odoo_account(self, obj):
+        return obj.odoo_account_label or "Not mapped"
+
+    @admin.display(description="In Pleo", ordering="archived_in_pleo")
+    def display_status(self, obj):
+        return "archived" if obj.archived_in_pleo else ""
 
     def get_urls(self):
         return [

@@ -22,6 +22,8 @@ from mappings.choices import (
 __all__ = [
     "BookingSettings",
     "TaxMapping",
+    "PleoTaxCode",
+    "PLEO_TAX_TYPE_WORDS",
     "TagGroupPair",
     "AnalyticTagMapping",
     "SyncRun",
@@ -178,7 +180,61 @@ class TaxMapping(ClientOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.odoo_tax_name} → {self.pleo_tax_code or 'not in Pleo'}"
+        if not self.pleo_tax_code_id:
+            return f"{self.odoo_tax_name} (not in Pleo)"
+        return f"{self.odoo_tax_name} (archived in Pleo)" if self.archived else self.odoo_tax_name
+
+
+# Pleo's tax code types (pleo-api README §8) in the bookkeeper's words.
+PLEO_TAX_TYPE_WORDS = {
+    "inclusive": _("VAT included in the amount"),
+    "exclusive": _("VAT on top of the amount"),
+    "reverse": _("Reverse charge"),
+}
+
+
+class PleoTaxCode(ClientOwnedModel):
+    """A tax code the client made in Pleo itself (not the tax sync), and the Odoo purchase tax chosen for it.
+
+    Rows are read from Pleo: by every tax sync run and by "Read the tax codes from Pleo". A code gone from
+    Pleo is marked archived, never dropped, so an expense still carrying it keeps its Odoo tax. A code the tax
+    sync made is a TaxMapping and never a row here. One Odoo tax may serve several Pleo codes.
+    """
+
+    client = models.ForeignKey(
+        to="integrations.Client", on_delete=models.PROTECT, related_name="pleo_tax_codes", verbose_name=_("client")
+    )
+    pleo_tax_code_id = models.CharField(_("Pleo tax code id"), max_length=36)
+    pleo_tax_code = models.CharField(_("code in Pleo"), max_length=255, blank=True)
+    pleo_tax_name = models.CharField(_("name in Pleo"), max_length=255, blank=True)
+    # A fraction, as Pleo gives it: 0.21 is 21 %.
+    pleo_rate = models.DecimalField(_("rate in Pleo"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # Pleo's word (inclusive, exclusive, reverse), kept as Pleo says it: see PLEO_TAX_TYPE_WORDS.
+    pleo_type = models.CharField(_("type in Pleo"), max_length=20, blank=True)
+    archived = models.BooleanField(_("archived in Pleo"), default=False)
+    odoo_tax_id = models.PositiveIntegerField(_("Odoo tax id"), null=True, blank=True)
+    odoo_tax_name = models.CharField(_("Odoo tax"), max_length=300, blank=True)
+    last_seen_at = models.DateTimeField(_("last read from Pleo"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["last_seen_at"])
+
+    class Meta:
+        ordering = ["client__name", "pleo_tax_code", "pleo_tax_name"]
+        verbose_name = _("tax code made in Pleo")
+        verbose_name_plural = _("tax codes made in Pleo")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "pleo_tax_code_id"], name="%(app_label)s_%(class)s_unique_client_pleo_tax_code"
+            ),
+        ]
+
+    @property
+    def words(self) -> str:
+        """The code and its name as Pleo shows them: "I0 No VAT (0%)"."""
+        return f"{self.pleo_tax_code} {self.pleo_tax_name}".strip() or self.pleo_tax_code_id
+
+    def __str__(self) -> str:
+        return f"{self.words} → {self.odoo_tax_name or 'no Odoo tax chosen'}"
 
 
 class TagGroupPair(ClientOwnedModel):
@@ -244,7 +300,8 @@ class AnalyticTagMapping(ClientOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.odoo_analytic_account_name} → {self.pleo_tag_code}"
+        code = self.odoo_analytic_account_code
+        return f"{self.odoo_analytic_account_name} ({code})" if code else self.odoo_analytic_account_name
 
 
 class SyncRun(ClientOwnedModel):

@@ -1,5 +1,6 @@
 """Reads for the mappings: a client's live Odoo and Pleo clients, the pick lists read from them, sync runs."""
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.cache import cache
 from django.db.models import QuerySet
@@ -7,15 +8,24 @@ from django.db.models import QuerySet
 from integrations.errors import PortalError
 from integrations.models import Client
 from integrations.selectors import odoo_company_books_get, pleo_company_client_get
-from mappings.choices import EXPORT_ITEM_TYPES, ODOO_ACCOUNT_TYPE_LABELS, KindMode, ProblemKind, TopUpHandling
+from mappings.choices import (
+    EXPORT_ITEM_TYPES,
+    ODOO_ACCOUNT_TYPE_LABELS,
+    KindMode,
+    PleoTaxType,
+    ProblemKind,
+    TopUpHandling,
+)
 from mappings.models import (
     ODOO_ACCOUNT_FIELDS,
     ODOO_JOURNAL_FIELDS,
     BookingSettings,
     CategoryMapping,
+    PleoTaxCode,
     SyncRun,
     TaxMapping,
 )
+from mappings.tax_code_rule import pleo_tax_code_wanted
 
 __all__ = [
     "OdooOption",
@@ -26,6 +36,10 @@ __all__ = [
     "pleo_tag_groups_for",
     "sync_runs_for",
     "odoo_purchase_taxes_for",
+    "OdooPurchaseTax",
+    "odoo_purchase_taxes_for_pleo",
+    "TaxCodeTarget",
+    "tax_code_targets_for",
     "category_mappings_for",
     "kind_mode_for",
     "Problem",
@@ -106,6 +120,61 @@ def odoo_purchase_taxes_for(*, client: Client, refresh: bool = False) -> tuple[O
     taxes = tuple(OdooOption(row["id"], _tax_label(row), row["amount_type"]) for row in books.purchase_taxes())
     cache.set(key, taxes, ODOO_CHOICES_CACHE_SECONDS)
     return taxes
+
+
+@dataclass(frozen=True)
+class OdooPurchaseTax:
+    id: int
+    label: str  # "name description", as odoo_purchase_taxes_for
+    rate: Decimal  # a fraction, like Pleo's: 21 % is Decimal("0.21")
+    reverse: bool  # EU reverse charge
+
+
+def odoo_purchase_taxes_for_pleo(*, client: Client, refresh: bool = False) -> tuple[OdooPurchaseTax, ...]:
+    """The purchase taxes a Pleo tax code can stand for (percentages), with the rate and reverse charge the tax
+    sync reads in them (mappings.tax_code_rule), cached like the chart."""
+    connection, books = odoo_company_books_get(client=client)
+    key = _cache_key(connection).replace("odoo-choices", "odoo-purchase-taxes-for-pleo")
+    if not refresh:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    rows = books.purchase_taxes(with_repartition=True)
+    repartition = {line["id"]: line for row in rows for line in row["repartition"]}
+    taxes = []
+    for row in rows:
+        wanted = pleo_tax_code_wanted(row, repartition, {})
+        if not isinstance(wanted, str):
+            taxes.append(OdooPurchaseTax(row["id"], _tax_label(row), wanted["rate"],
+                                         wanted["type"] == PleoTaxType.REVERSE))
+    taxes = tuple(taxes)
+    cache.set(key, taxes, ODOO_CHOICES_CACHE_SECONDS)
+    return taxes
+
+
+@dataclass(frozen=True)
+class TaxCodeTarget:
+    odoo_tax_id: int
+    odoo_tax_name: str
+    reverse: bool  # the Pleo tax code is reverse charge (and so, checked when it was mapped, is its Odoo tax)
+
+
+def tax_code_targets_for(*, client: Client) -> dict[str, TaxCodeTarget]:
+    """The Odoo tax each Pleo tax code id of the client is booked with: the tax sync's codes and the codes made in
+    Pleo that a bookkeeper mapped.
+
+    A code the sync archived is left out (its Odoo tax is gone or Pleo cannot express it); a hand-mapped code
+    archived in Pleo stays in, since its Odoo tax still holds for the expenses that carry it.
+    """
+    targets = {
+        row.pleo_tax_code_id: TaxCodeTarget(row.odoo_tax_id, row.odoo_tax_name, row.pleo_type == PleoTaxType.REVERSE)
+        for row in PleoTaxCode.objects.filter(client=client, odoo_tax_id__isnull=False)
+    }
+    targets.update({
+        row.pleo_tax_code_id: TaxCodeTarget(row.odoo_tax_id, row.odoo_tax_name, row.pleo_type == PleoTaxType.REVERSE)
+        for row in TaxMapping.objects.filter(client=client, archived=False).exclude(pleo_tax_code_id="")
+    })
+    return targets
 
 
 def _tax_label(row: dict) -> str:

@@ -1,67 +1,27 @@
 """The tax sync: the active purchase taxes of a client's Odoo company pushed to Pleo as tax codes.
 
 Safe to run again at any moment, and a failure half-way leaves the mappings matching Pleo (see mappings.sync_runs).
-
-Tax codes: how an Odoo purchase tax becomes a Pleo tax code (pleo-api README §6.2, §8)
-- Only `amount_type == "percent"` taxes: Pleo has a rate and nothing else, so fixed, group and
-  division taxes are skipped with the reason recorded on the mapping and the run.
-- rate = Odoo `amount` / 100 as Decimal (21.0 -> 0.21).
-- type: a card or out-of-pocket amount in Pleo is always what was paid, tax included, whatever Odoo's
-  `price_include` says about how Odoo computes from a unit price; Pleo calls that "inclusive". A tax
-  with a negative tax repartition line is an EU reverse charge and becomes "reverse", with the accounts
-  of its +100 % and -100 % lines as ingoing and outgoing tax accounts. "exclusive" is never sent:
-  Pleo's spec says exclusive tax codes are not supported.
-- code = "odoo-tax-<id>": stable across renames, and how a lost mapping is found again.
+How each tax becomes a Pleo tax code is mappings.tax_code_rule; the tax codes a firm made in Pleo itself are
+kept beside the sync's (mappings.pleo_tax_codes), read in the same call.
 """
 from decimal import Decimal
 
 from django.utils import timezone
-from django.utils.html import strip_tags
 
 from integrations.models import Client
 from integrations.selectors import odoo_company_books_get, pleo_company_client_get
-from mappings.choices import PleoTaxType, SyncKind
+from mappings.choices import SyncKind
 from mappings.models import SyncRun, TaxMapping
+from mappings.pleo_tax_codes import pleo_tax_codes_store
 from mappings.sync_runs import SyncCounts, mapping_store, sync_run
+from mappings.tax_code_rule import pleo_tax_code_wanted
 
-__all__ = ["tax_mapping_sync", "pleo_tax_code_wanted"]
+__all__ = ["tax_mapping_sync"]
 
 
 def tax_mapping_sync(*, client: Client, by=None, triggered_by: str = "") -> SyncRun:
     """Push the active purchase taxes of the client's Odoo company to Pleo as tax codes (module docstring)."""
     return sync_run(client, SyncKind.TAX, by, triggered_by, lambda counts: _tax_sync(client, by, counts))
-
-
-def pleo_tax_code_wanted(tax: dict, repartition: dict, account_codes: dict) -> dict | str:
-    """The Pleo tax code an Odoo tax should be, or the reason Pleo cannot express it."""
-    if tax["amount_type"] != "percent":
-        return (f"Odoo amount type “{tax['amount_type']}”: Pleo tax codes are a percentage only, "
-                "so this tax is not offered in Pleo.")
-    lines = [repartition[i] for i in tax.get("invoice_repartition_line_ids") or [] if i in repartition]
-    tax_lines = [line for line in lines if line.get("repartition_type") == "tax"]
-    reverse = any((line.get("factor_percent") or 0) < 0 for line in tax_lines)
-    ingoing = outgoing = None
-    if reverse:
-        for line in tax_lines:
-            account = line.get("account_id")
-            code = account_codes.get(account[0]) if isinstance(account, list) else None
-            if (line.get("factor_percent") or 0) > 0:
-                ingoing = ingoing or code
-            else:
-                outgoing = outgoing or code
-    name = tax["name"]
-    description = strip_tags(tax.get("description") or "").strip()
-    if description and description != name:
-        name = f"{name} – {description}"
-    rate = (Decimal(str(tax["amount"])) / 100).quantize(Decimal("0.000001")).normalize()
-    return {
-        "code": f"odoo-tax-{tax['id']}",
-        "name": name[:255],
-        "rate": rate,
-        "type": PleoTaxType.REVERSE if reverse else PleoTaxType.INCLUSIVE,
-        "ingoing_tax_account": ingoing,
-        "outgoing_tax_account": outgoing,
-    }
 
 
 def _pleo_tax_differs(current: dict, wanted: dict, archived: bool) -> bool:
@@ -86,6 +46,7 @@ def _tax_sync(client: Client, by, counts: SyncCounts) -> None:
                      if isinstance(line.get("account_id"), list)}
 
     pleo_codes = pleo.tax_codes(company_id=company_id)
+    pleo_tax_codes_store(client=client, codes=pleo_codes, by=by)
     by_id = {c["id"]: c for c in pleo_codes}
     by_code = {c["code"]: c for c in pleo_codes if c.get("code")}
     mappings = {m.odoo_tax_id: m for m in TaxMapping.objects.filter(client=client)}

@@ -3,7 +3,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from mappings.models import BookingSettings, SyncRun, TagGroupPair, TaxMapping
+from mappings.models import BookingSettings, PleoTaxCode, SyncRun, TagGroupPair, TaxMapping
 from tests.factories import ClientFactory
 
 
@@ -11,6 +11,8 @@ def rows_for(client):
     return {
         "bookingsettings": BookingSettings.objects.create(client=client),
         "taxmapping": TaxMapping.objects.create(client=client, odoo_tax_id=11, odoo_tax_name=f"Tax of {client.name}"),
+        "pleotaxcode": PleoTaxCode.objects.create(client=client, pleo_tax_code_id=f"code-{client.pk}",
+                                                  pleo_tax_code="I0", pleo_tax_name=f"Code of {client.name}"),
         "taggrouppair": TagGroupPair.objects.create(
             client=client, odoo_plan_id=1, odoo_plan_name=f"Plan of {client.name}", pleo_tag_group_id="g",
             pleo_tag_group_code="G", pleo_tag_group_name=f"Group of {client.name}"),
@@ -33,7 +35,7 @@ def staff_browser(client, staff_user):
     return client
 
 
-MODELS = ["bookingsettings", "taxmapping", "taggrouppair", "syncrun"]
+MODELS = ["bookingsettings", "taxmapping", "pleotaxcode", "taggrouppair", "syncrun"]
 
 
 @pytest.mark.django_db
@@ -65,6 +67,14 @@ def test_add_page_offers_only_the_users_clients(staff_browser, own_and_other, mo
     page = staff_browser.get(reverse(f"admin:mappings_{model}_add") + f"?client={other.pk}")
     assert b"Other Client BV" not in page.content and b"Own Client BV" in page.content
     assert b"Choose</a>" in page.content
+
+
+@pytest.mark.django_db
+def test_reading_another_clients_tax_codes_is_not_found(staff_browser, own_and_other):
+    other = own_and_other["other"]["syncrun"].client
+    page = staff_browser.get(reverse("admin:mappings_pleotaxcode_read") + f"?client={other.pk}")
+    assert b"Other Client BV" not in page.content and b"Own Client BV" in page.content  # the chooser instead
+    assert not PleoTaxCode.objects.filter(client=other).exclude(pleo_tax_code_id=f"code-{other.pk}").exists()
 
 
 @pytest.mark.django_db
