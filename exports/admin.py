@@ -1,26 +1,28 @@
 """Export history for bookkeepers and auditors: read-only, filtered, searchable, retryable, downloadable."""
-import csv
 import json
 from decimal import Decimal, InvalidOperation
 
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import StreamingHttpResponse
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import F, Q
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from exports import admin_views
-from exports.retry import export_records_retry
+from exports.choices import ExportRecordStatus
+from exports.failures import FAILURE_TYPE_LABELS, export_failure_causes, export_failure_fixes, failure_type_label
 from exports.item_types import TYPE_LABELS
 from exports.models import ExportAttempt, ExportRecord, ExportRun
-from exports.selectors import EXPORT_RECORD_CSV_HEADER, export_record_expense_details, export_records_csv_rows
+from exports.selectors import (
+    export_record_expense_details,
+    export_record_supplier_amount,
+    export_records_with_supplier_money,
+)
 from integrations.admin import ClientFilter, ClientScopedMixin
-from integrations.errors import PortalError
-from integrations.pleo.contract import ITEM_FAILURE_REASON_TYPES
+from integrations.formats import day, moment, money, money_html
 
-__all__ = ["ExportRunAdmin", "ExportRecordAdmin", "ExportRunFilter", "FailureTypeFilter"]
+__all__ = ["ExportRunAdmin", "ExportRecordAdmin", "ExportRunFilter", "FailureTypeFilter", "KindFilter"]
 
 
 class ReadOnlyAdminMixin:
@@ -58,11 +60,12 @@ def _run_link(run: ExportRun | None) -> str:
     if run is None:
         return ""
     return format_html('<a href="{}">Run {} of {}</a>', reverse("admin:exports_exportrun_change", args=[run.pk]),
-                       run.pk, f"{timezone.localtime(run.created_at):%Y-%m-%d %H:%M}")
+                       run.pk, moment(run.created_at))
 
 
-def _failure_type_label(value: str) -> str:
-    return value.replace("_", " ").capitalize()
+def _kind_label(kind: str) -> str:
+    label = TYPE_LABELS.get(kind, kind)
+    return label[:1].upper() + label[1:]
 
 
 class FailureTypeFilter(admin.SimpleListFilter):
@@ -72,10 +75,23 @@ class FailureTypeFilter(admin.SimpleListFilter):
     parameter_name = "failure_reason_type"
 
     def lookups(self, request, model_admin):
-        return [(value, _failure_type_label(value)) for value in sorted(ITEM_FAILURE_REASON_TYPES)]
+        return sorted(FAILURE_TYPE_LABELS.items(), key=lambda choice: choice[1])
 
     def queryset(self, request, queryset):
         return queryset.filter(failure_reason_type=self.value()) if self.value() else queryset
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The expense kinds by their labels, from the fixed list of Pleo's types (no scan of the history)."""
+
+    title = "kind"
+    parameter_name = "kind__exact"  # the field filter's parameter, so earlier links keep working
+
+    def lookups(self, request, model_admin):
+        return sorted(((kind, _kind_label(kind)) for kind in TYPE_LABELS), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
 class ExportRunFilter(admin.SimpleListFilter):
@@ -93,8 +109,7 @@ class ExportRunFilter(admin.SimpleListFilter):
         value = self.value()
         if value and value.isdigit() and int(value) not in {run.pk for run in choices}:
             choices += list(runs.filter(pk=int(value)))
-        return [(str(run.pk), f"{timezone.localtime(run.created_at):%Y-%m-%d %H:%M} {run.client} ({run.triggered_by})")
-                for run in choices]
+        return [(str(run.pk), f"{moment(run.created_at)} {run.client} ({run.triggered_by})") for run in choices]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -172,13 +187,31 @@ class ExportRunAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
         return format_html('<a href="{}">The records of this run in the export history</a>', url)
 
 
+def _failed_only(request) -> bool:
+    return request.GET.get("status__exact") == ExportRecordStatus.FAILED
+
+
+class ExportRecordChangeList(ChangeList):
+    """The list with each failed row's fix and, on a list of failures, those failures by cause above it."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        fixes = export_failure_fixes(records=self.result_list)
+        for record in self.result_list:
+            record.fix = fixes.get(record.pk)
+        self.failure_causes = (export_failure_causes(user=request.user, records=self.queryset)
+                               if _failed_only(request) else [])
+
+
 @admin.register(ExportRecord)
 class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin):
-    list_display = ["entry_date", "client", "display_kind", "supplier", "display_amount", "display_status",
-                    "display_odoo", "attempts", "display_reason"]
-    list_filter = [("client", ClientFilter), "status", "odoo_drift", "kind", "entry_date", FailureTypeFilter,
+    list_display = ["entry_date", "client", "display_expense", "display_amount", "display_status", "display_odoo",
+                    "attempts", "display_reason"]
+    list_filter = [("client", ClientFilter), "status", "odoo_drift", KindFilter, "entry_date", FailureTypeFilter,
                    ExportRunFilter]
     list_select_related = ["client"]
+    # Newest expense first; records without a date (unreadable payloads) after the dated ones.
+    ordering = [F("entry_date").desc(nulls_last=True), "-id"]
     # Amounts are searched by value in get_search_results: Django's "=amount" compares text, so "77.70"
     # missed 77.7 on SQLite and every amount on PostgreSQL (stored as "77.700").
     search_fields = ["supplier", "spender", "description", "odoo_name", "odoo_reference", "pleo_accounting_entry_id"]
@@ -188,11 +221,11 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
     change_form_template = "admin/exports/exportrecord/change_form.html"
     fieldsets = [
         ("The Pleo expense", {"fields": [
-            "client", "entry_date", "supplier", "spender", "description", "display_amount", "display_vat",
+            "client", "entry_date", "supplier", "spender", "description", "display_total", "display_vat",
             "display_categories", "display_tags", "display_kind", "display_receipts", "pleo_accounting_entry_id",
             "pleo_job_id"]}),
         ("The Odoo record", {"fields": [
-            "status", "odoo_model", "display_odoo", "odoo_reference", "odoo_state", "booked_date", "odoo_amount_total",
+            "status", "odoo_model", "display_odoo", "odoo_reference", "odoo_state", "booked_date", "display_odoo_total",
             "display_odoo_link", "differences", "odoo_drift", "odoo_drift_found_at"]}),
         ("Outcome", {"fields": ["attempts", "last_error", "display_last_run"]}),
         ("What Pleo was told", {"fields": ["reported_to_pleo_at", "display_failure_type"]}),
@@ -200,11 +233,26 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
     ]
     readonly_fields = [field for _, options in fieldsets for field in options["fields"]]
 
+    def get_queryset(self, request):
+        return export_records_with_supplier_money(queryset=super().get_queryset(request))
+
+    def get_changelist(self, request, **kwargs):
+        return ExportRecordChangeList
+
+    def get_list_display(self, request):
+        # A laptop's width goes to the reason: a list of failures needs no status, and failures have no Odoo
+        # record; one client's list needs no client column.
+        hidden = {"display_status", "display_odoo"} if _failed_only(request) else set()
+        if request.GET.get("client__id__exact"):
+            hidden.add("client")
+        return [column for column in self.list_display if column not in hidden]
+
     def get_object(self, request, object_id, from_field=None):
         record = super().get_object(request, object_id, from_field)
         if record is not None:
             # Read once per page from the stored payload, for the three columns below.
             record.expense_details = export_record_expense_details(record=record)
+            record.fix = export_failure_fixes(records=[record]).get(record.pk)
         return record
 
     @admin.display(description="Categories")
@@ -237,7 +285,7 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
 
     @admin.display(description="Failure type (Pleo)")
     def display_failure_type(self, obj):
-        return _failure_type_label(obj.failure_reason_type)
+        return failure_type_label(obj.failure_reason_type)
 
     def get_search_results(self, request, queryset, search_term):
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -248,52 +296,60 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
+
+        def view(function):
+            return self.admin_site.admin_view(lambda request, *args, **kwargs: function(self, request, *args, **kwargs))
+
         return [
-            path("csv/", self.admin_site.admin_view(self.csv_view), name="%s_%s_csv" % info),
-            path("preview/", self.admin_site.admin_view(self.preview_choose_view), name="%s_%s_preview_choose" % info),
-            path("preview/<int:client_id>/", self.admin_site.admin_view(self.preview_view),
-                 name="%s_%s_preview" % info),
+            path("csv/", view(admin_views.export_records_csv_view), name="%s_%s_csv" % info),
+            path("preview/", view(admin_views.export_preview_choose_view), name="%s_%s_preview_choose" % info),
+            path("preview/<int:client_id>/", view(admin_views.export_preview_view), name="%s_%s_preview" % info),
+            path("failures/", view(admin_views.export_failures_view), name="%s_%s_failures" % info),
+            path("failures/retry/", view(admin_views.export_failures_retry_view),
+                 name="%s_%s_failures_retry" % info),
+            path("<int:object_id>/retry/", view(admin_views.export_record_retry_view), name="%s_%s_retry" % info),
             *super().get_urls(),
         ]
-
-    def preview_choose_view(self, request):
-        return admin_views.export_preview_choose_view(self, request)
-
-    def preview_view(self, request, client_id):
-        return admin_views.export_preview_view(self, request, client_id)
-
-    def csv_view(self, request):
-        """Exactly the rows of the filtered list, as CSV (the changelist's own filters and search)."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        queryset = self.get_changelist_instance(request).get_queryset(request)
-
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
-        rows = (writer.writerow(row) for row in [EXPORT_RECORD_CSV_HEADER, *export_records_csv_rows(queryset=queryset)])
-        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="export-history-{timezone.now():%Y%m%d-%H%M}.csv"'
-        return response
 
     def changelist_view(self, request, extra_context=None):
         query = request.GET.urlencode()
         csv_url = reverse("admin:exports_exportrecord_csv") + (f"?{query}" if query else "")
-        return super().changelist_view(request, {**(extra_context or {}), "csv_url": csv_url})
+        client = request.GET.get("client__id__exact", "")
+        failures_url = reverse("admin:exports_exportrecord_failures") + (
+            f"?client__id__exact={client}" if client.isdigit() else "")
+        return super().changelist_view(request, {**(extra_context or {}), "csv_url": csv_url,
+                                                 "failures_url": failures_url, "show_client": not client.isdigit()})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        retry_url = reverse("admin:exports_exportrecord_retry", args=[object_id]) if object_id.isdigit() else ""
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "retry_url": retry_url})
 
     @admin.display(description="Amount", ordering="amount")
     def display_amount(self, obj):
-        return obj.money_display(obj.amount)
+        """The company's amount and, for a purchase in another currency, the supplier's below it."""
+        supplier = export_record_supplier_amount(money=obj.supplier_money, currency=obj.currency)
+        return format_html("{}{}", money_html(obj.amount, obj.currency), money_html(*supplier) if supplier else "")
+
+    @admin.display(description="Amount")
+    def display_total(self, obj):
+        supplier = export_record_supplier_amount(money=obj.supplier_money, currency=obj.currency)
+        return money(obj.amount, obj.currency) + (f" ({money(*supplier)} charged by the supplier)" if supplier else "")
 
     @admin.display(description="VAT", ordering="vat_amount")
     def display_vat(self, obj):
-        return obj.money_display(obj.vat_amount)
+        return money(obj.vat_amount, obj.currency)
+
+    @admin.display(description="Total in Odoo when booked")
+    def display_odoo_total(self, obj):
+        return money(obj.odoo_amount_total, obj.currency)
 
     @admin.display(description="Kind", ordering="kind")
     def display_kind(self, obj):
-        return TYPE_LABELS.get(obj.kind, obj.kind)
+        return _kind_label(obj.kind)
+
+    @admin.display(description="Supplier", ordering="supplier")
+    def display_expense(self, obj):
+        return format_html('{}<br><span class="quiet">{}</span>', obj.supplier or obj.spender, _kind_label(obj.kind))
 
     @admin.display(description="Odoo record", ordering="odoo_name")
     def display_odoo(self, obj):
@@ -306,7 +362,6 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
 
     @admin.display(description="Status", ordering="status")
     def display_status(self, obj):
-        # What changed in Odoo since shows beside the status: the Reason column is off a laptop's screen.
         if obj.odoo_drift:
             return format_html('{}<br><strong class="errornote-inline">{}</strong>', obj.get_status_display(),
                                obj.get_odoo_drift_display())
@@ -314,11 +369,16 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
 
     @admin.display(description="Reason")
     def display_reason(self, obj):
+        """Why the record failed (or changed in Odoo) and the link to where that is fixed."""
         if obj.odoo_drift:
-            found = timezone.localtime(obj.odoo_drift_found_at).strftime("%Y-%m-%d") if obj.odoo_drift_found_at else ""
+            found = day(timezone.localtime(obj.odoo_drift_found_at).date()) if obj.odoo_drift_found_at else ""
             return (f"{obj.get_odoo_drift_display()} (found {found}): to book it again, select it and choose "
                     "“Book again the selected records changed in Odoo”.")
-        return (obj.last_error[:120] + "…") if len(obj.last_error) > 120 else obj.last_error
+        reason = (obj.last_error[:300] + "…") if len(obj.last_error) > 300 else obj.last_error
+        fix = getattr(obj, "fix", None)
+        if fix is None:
+            return reason
+        return format_html('{} <a class="fix-link" href="{}">{}</a>', reason, fix[1], fix[0])
 
     @admin.display(description="Pleo payload")
     def display_pleo_payload(self, obj):
@@ -330,30 +390,8 @@ class ExportRecordAdmin(ReadOnlyAdminMixin, ClientScopedMixin, admin.ModelAdmin)
 
     @admin.action(description="Retry the selected failed records")
     def retry_selected(self, request, queryset):
-        try:
-            count = export_records_retry(records=queryset, by=request.user)
-        except PortalError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return
-        if not count:
-            self.message_user(request, "None of the selected records failed, so there was nothing to retry. Only "
-                                       "failed records can be retried; exported and skipped ones are settled.",
-                              messages.WARNING)
-            return
-        self.message_user(request, f"{count} failed record(s) sent back to Pleo's export queue; they are exported "
-                                   "with the client's next run, which has been started.", messages.SUCCESS)
+        admin_views.records_retry(self, request, queryset)
 
     @admin.action(description="Book again the selected records changed in Odoo (via Pleo's export queue)")
     def book_again_selected(self, request, queryset):
-        try:
-            count = export_records_retry(records=queryset, by=request.user, changed_in_odoo=True)
-        except PortalError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return
-        if not count:
-            self.message_user(request, "None of the selected records changed in Odoo since they were exported "
-                                       "(filter on “changed in Odoo since” to find those that did).", messages.WARNING)
-            return
-        self.message_user(request, f"{count} record(s) changed in Odoo sent back to Pleo's export queue; the client's "
-                                   "next run, which has been started, books again what was cancelled or deleted and "
-                                   "takes on what is live.", messages.SUCCESS)
+        admin_views.records_retry(self, request, queryset, changed_in_odoo=True)

@@ -146,23 +146,26 @@ def with_taxes(amounts: Amounts, context: BookingContext) -> Amounts:
         if line.tax_type is not None:
             target = context.taxes.get(str(tax.get("id")))
             code = tax.get("code") or tax.get("id")
+            fix = {"fix": "tax_code", "code_id": str(tax.get("id")), "code": clean_text(code, NAME_MAX)}
             if target is None:
                 rate = Decimal(str(tax.get("rate") or 0)) * 100
+                fix["rate"] = f"{rate.normalize():f}"
                 raise BookingRefused(
-                    f"Pleo tax code “{code}” ({rate.normalize():f} %) is not mapped to an Odoo tax. Map it under "
-                    "Mappings → Tax mappings (or run the tax sync), then retry the record.", "tax_code_unknown")
+                    f"Pleo tax code “{code}” ({rate.normalize():f} %) is not mapped to an Odoo tax. Choose its "
+                    "Odoo tax under Mappings → Tax codes made in Pleo, then retry the record.", "tax_code_unknown",
+                    fix=fix)
             if target.reverse != (line.tax_type == "reverse"):
                 kind = "is reverse charge" if line.tax_type == "reverse" else "is not reverse charge"
                 raise BookingRefused(
                     f"Pleo tax code “{code}” {kind} but its Odoo tax “{target.name}” "
                     f"{'is not' if line.tax_type == 'reverse' else 'is'}. Correct it under Mappings → Tax mappings, "
                     "then retry the record.",
-                    "invalid_configuration")
+                    "invalid_configuration", fix=fix)
             if target.reverse and target.price_include:
                 raise BookingRefused(
                     f"The Odoo tax “{target.name}” is reverse charge with the VAT included in the price, which "
                     "would take VAT out of an amount that holds none; map a VAT-excluded reverse-charge tax.",
-                    "invalid_configuration")
+                    "invalid_configuration", fix=fix)
         lines.append(Line(line.pleo, line.paid_w, line.paid_s, line.vat_w, line.vat_s, line.tax_type, target))
     return Amounts(amounts.wallet_currency, amounts.supplier_currency, amounts.total_w, amounts.total_s,
                     tuple(lines))
@@ -176,7 +179,9 @@ def line_category(line: Line, context: BookingContext, label: str) -> CategoryTa
     target = context.categories.get(str(account["id"]))
     if target is None or not target.odoo_account_id:
         raise BookingRefused(f"{category_name(account)} is not mapped to an Odoo account. Map it under "
-                             "Mappings → Category mappings, then retry the record.", "account_unknown")
+                             "Mappings → Category mappings, then retry the record.", "account_unknown",
+                             fix={"fix": "category", "account_id": str(account["id"]),
+                                  "name": clean_text(account.get("name") or account["id"], NAME_MAX)})
     return target
 
 
@@ -186,15 +191,16 @@ def line_distribution(line: Line, context: BookingContext) -> dict[str, float]:
     Odoo accepts an unknown analytic account id silently (recording 64): refuse it here instead."""
     distribution = {}
     for tag in line.pleo.get("tags") or []:
-        name = f"Tag “{clean_text(tag.get('code') or tag.get('id'), NAME_MAX)}”" + (
-            f" (group {clean_text(tag['groupCode'], NAME_MAX)})" if tag.get("groupCode") else "")
+        code = clean_text(tag.get("code") or tag.get("id"), NAME_MAX)
+        name = f"Tag “{code}”" + (f" (group {clean_text(tag['groupCode'], NAME_MAX)})" if tag.get("groupCode") else "")
+        fix = {"fix": "tag", "tag_id": str(tag.get("id")), "name": code}
         analytic_id = context.tags.get(str(tag.get("id")))
         if analytic_id is None:
             raise BookingRefused(f"{name} is not mapped to an Odoo analytic account. Pair its tag group under "
                                  "Mappings → Tag group pairs and run the tag sync, then retry the record.",
-                                 "tag_unknown")
+                                 "tag_unknown", fix=fix)
         if analytic_id not in context.analytic_account_ids:
             raise BookingRefused(f"{name} is mapped to Odoo analytic account {analytic_id}, which does not exist in "
-                                 "Odoo (any more); run the tag sync.", "tag_unknown")
+                                 "Odoo (any more); run the tag sync.", "tag_unknown", fix=fix)
         distribution[str(analytic_id)] = 100.0  # a percentage for Odoo's JSON field, not money
     return distribution

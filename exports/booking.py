@@ -89,17 +89,20 @@ def _plan(item: dict, context: BookingContext) -> MovePlan | SkipPlan:
         if currency_id is None:
             raise BookingRefused(
                 f"The currency {amounts.supplier_currency} is not active in Odoo; activate it in Odoo "
-                "(Accounting → Configuration → Currencies) and export again.", "validation_failure")
+                "(Accounting → Configuration → Currencies) and export again.", "validation_failure",
+                fix={"fix": "odoo_currency", "currency": amounts.supplier_currency})
     builder = PlanBuilder(item, context, item_type, label, direction, booked_on, amounts, currency_id)
     return builder.bill() if kind == "bill" else builder.entry()
 
 
 def _booking_kind(item: dict, item_type: str, context: BookingContext, label: str) -> str:
     """"entry", "bill" or "skip" for this item under the client's choice for its type."""
+    fix = {"fix": "setting", "setting": "kind_modes", "kind": item_type}
     if item_type not in context.kind_modes:
         # A type the client never configured is never guessed.
         raise BookingRefused(f"Booking of {label}s is not set up for this client. Choose how to book them in the "
-                             "client's booking settings, then retry the record.", "missing_configuration")
+                             "client's booking settings, then retry the record.", "missing_configuration",
+                             fix=fix)
     mode = context.kind_modes[item_type]
     if mode == "disabled":
         if item_type in ALWAYS_ENTRY_TYPES:
@@ -107,7 +110,7 @@ def _booking_kind(item: dict, item_type: str, context: BookingContext, label: st
             # recorded as skipped and leaves Pleo's queue instead of failing every run.
             return "skip"
         raise BookingRefused(f"Export of {label}s is not enabled for this client; enable it in the booking "
-                             "settings to export it.", "missing_configuration")
+                             "settings to export it.", "missing_configuration", fix=fix)
     if mode == "journal_entry":
         return "entry"
     if mode == "vendor_bill":
@@ -115,14 +118,14 @@ def _booking_kind(item: dict, item_type: str, context: BookingContext, label: st
             return "entry"  # §6.4: top-ups and unloads are always journal entries
         if item_type not in BILLABLE_TYPES:
             raise BookingRefused(f"A {label} cannot be booked as a vendor bill; choose journal entry for it in "
-                                 "the booking settings.", "invalid_configuration")
+                                 "the booking settings.", "invalid_configuration", fix=fix)
         return "bill"
     if mode == "follow_pleo":
         method = (item.get("bookkeeping") or {}).get("method")
         if method not in FOLLOW_PLEO_METHODS:
             raise BookingRefused(f"Pleo asks for the bookkeeping method “{method}”, which the portal does not know. "
                                  f"Choose journal entry or vendor bill for {label}s in the booking settings instead "
-                                 "of following Pleo, then retry the record.", "validation_failure")
+                                 "of following Pleo, then retry the record.", "validation_failure", fix=fix)
         kind = FOLLOW_PLEO_METHODS[method]  # null is the docs' "legacy support": a journal entry
         if kind == "bill" and (item_type not in BILLABLE_TYPES or item_type in ALWAYS_ENTRY_TYPES):
             # accounts_payable on a payment or a fee: its "payment entry" half is the journal entry.
@@ -130,4 +133,4 @@ def _booking_kind(item: dict, item_type: str, context: BookingContext, label: st
         return kind
     raise BookingRefused(f"The booking settings hold a choice for {label}s the portal does not know (“{mode}”). "
                          "Choose again in the booking settings, then retry the record.",
-                         "invalid_configuration")
+                         "invalid_configuration", fix=fix)

@@ -36,6 +36,14 @@ class PlanBuilder:
 
     # -- shared facts
 
+    def setting(self, name: str) -> int:
+        """The booking setting `name` (a BookingSettings field) the plan books on; its refusal names the setting,
+        so the record links to it."""
+        try:
+            return required_setting(self.context, name, self.label)
+        except BookingRefused as exc:
+            raise BookingRefused(str(exc), exc.failure_reason_type, fix={"fix": "setting", "setting": name}) from None
+
     def description(self) -> str:
         # §6.4 data mapping: description <- supplier.name + user.name + note.
         parts = [(self.item.get("supplier") or {}).get("name") or (self.item.get("vendor") or {}).get("name"),
@@ -110,8 +118,8 @@ class PlanBuilder:
     # -- journal entries
 
     def entry(self) -> MovePlan:
-        context, item_type = self.context, self.item_type
-        journal_id = required_setting(context, "card_journal_id", self.label)
+        item_type = self.item_type
+        journal_id = self.setting("card_journal_id")
         partner = None
         if item_type in CATEGORY_TYPES:
             if item_type in WALLET_TYPES:
@@ -121,7 +129,7 @@ class PlanBuilder:
             else:  # an invoice as an entry: a debt to the supplier on the payables account
                 counter_setting = "payables_account_id"
                 partner = self._vendor_or_refuse()
-            counter_id = required_setting(context, counter_setting, self.label)
+            counter_id = self.setting(counter_setting)
             lines, vat_estimate, debit_lines, counter_amount, counter_currency = self._category_lines()
             # out: expenses debit, counter credit; in (refund, chargeback, cashback): the reverse.
             expense_debit = self.direction == "out"
@@ -146,8 +154,8 @@ class PlanBuilder:
                 partner = self._vendor_or_refuse()
             else:  # wallet_topup / wallet_unload: the Wallet against the client's bank account
                 base, counter = "topup_bank_account_id", "wallet_account_id"
-            counter_id = required_setting(context, counter, self.label)
-            base_id = required_setting(context, base, self.label)
+            counter_id = self.setting(counter)
+            base_id = self.setting(base)
             # "out": the company paid the employee or supplier (counter debited, money side credited), or moved
             # money out of the Wallet to the bank (unload: bank debited, Wallet credited). "in": the reverse.
             if item_type in ("wallet_topup", "wallet_unload"):
@@ -242,9 +250,9 @@ class PlanBuilder:
 
     def bill(self) -> MovePlan:
         context, item_type = self.context, self.item_type
-        journal_id = required_setting(context, "bill_journal_id", self.label)
+        journal_id = self.setting("bill_journal_id")
         # The payable line Odoo adds is the counter line; the pipeline checks Odoo's total on it.
-        payables_id = required_setting(context, "payables_account_id", self.label)
+        payables_id = self.setting("payables_account_id")
         if item_type in EMPLOYEE_TYPES:
             partner = self.employee_need()  # the employee is owed the money; the bill stays open for payroll
         else:
@@ -257,8 +265,8 @@ class PlanBuilder:
         payment = None
         if item_type in CARD_PAID_BILL_TYPES:
             payment = PaymentPlan(
-                journal_id=required_setting(context, "card_journal_id", self.label), payables_account_id=payables_id,
-                wallet_account_id=required_setting(context, "wallet_account_id", self.label),
+                journal_id=self.setting("card_journal_id"), payables_account_id=payables_id,
+                wallet_account_id=self.setting("wallet_account_id"),
                 amount=currency_round(self.amounts.total_w, company), currency_id=self.currency_id,
                 amount_currency=currency_round(self.amounts.total_s, supplier) if foreign else None)
         description, several = self.description(), len(self.amounts.lines) > 1

@@ -47,15 +47,16 @@ def _corrections_kept(job: Job, corrected: list[Booking]) -> None:
         _draft_discard(job, booking, f"Odoo did not keep Pleo's VAT of {booking.plan.expected_vat} on this entry "
                                      "(it computes its own, a cent apart); it was not booked. Book this kind as a "
                                      "vendor bill in the booking settings (Odoo keeps Pleo's VAT on bills), then "
-                                     "retry the record.")
+                                     "retry the record.",
+                       {"fix": "setting", "setting": "kind_modes", "kind": booking.plan.item_type})
 
 
-def _draft_discard(job: Job, booking: Booking, reason: str) -> None:
+def _draft_discard(job: Job, booking: Booking, reason: str, detail: dict | None = None) -> None:
     """Delete a draft that cannot carry Pleo's figures and fail its record: never left half-corrected in Odoo."""
     job.odoo.moves_delete([booking.move["id"]])
     booking.record.odoo_record_id = None
     booking.record.save(update_fields=["odoo_record_id", "updated_at"])
-    job.fail(booking.record, reason, "validation_failure")
+    job.fail(booking.record, reason, "validation_failure", detail)
 
 
 def _corrections_needed(job: Job, drafts: list[Booking]) -> list[Booking]:

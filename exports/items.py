@@ -49,14 +49,22 @@ _NUL_SYMBOL = "\u2400"
 
 class BookingRefused(PortalError):
     """The item cannot be booked as it stands. `str(exc)` names the missing piece in the bookkeeper's words;
-    `failure_reason_type` is the ExportJobItemFailureReasonType Pleo shows (pleo-api README §5.4)."""
+    `failure_reason_type` is the ExportJobItemFailureReasonType Pleo shows (pleo-api README §5.4).
 
-    def __init__(self, message: str, failure_reason_type: str, extra: dict | None = None):
+    `fix` names what is missing where the portal or Odoo lacks a mapping or setting, for the export record's
+    failure detail and its link (mappings.fixes): {"fix": "tax_code", "code_id": ..., "code": "I0", "rate": "0"},
+    {"fix": "category", "account_id": ..., "name": ...}, {"fix": "tag", "tag_id": ..., "name": ...},
+    {"fix": "setting", "setting": "<BookingSettings field>"}, {"fix": "odoo_currency", "currency": "GBP"}.
+    Empty when Pleo's own data is at fault: that is corrected in Pleo."""
+
+    def __init__(self, message: str, failure_reason_type: str, extra: dict | None = None, *,
+                 fix: dict | None = None):
         if failure_reason_type not in ITEM_FAILURE_REASON_TYPES:
             raise ValueError(f"{failure_reason_type!r} is not a Pleo item failure reason type.")
         # Reasons quote Pleo's text (category and tag names): cleaned, so a NUL cannot reach PostgreSQL.
         super().__init__(clean_text(message, REASON_MAX), extra)
         self.failure_reason_type = failure_reason_type
+        self.fix = _storable(fix or {})
 
 
 def clean_text(value, limit: int) -> str:

@@ -26,8 +26,9 @@ class Job:
     lock_date_policy: str = "first_open_day"
     updates: list = field(default_factory=list)
 
-    def fail(self, record: ExportRecord, reason: str, reason_type: str) -> None:
-        self.updates.append(record_failed(record, self.run, reason, reason_type))
+    def fail(self, record: ExportRecord, reason: str, reason_type: str, detail: dict | None = None) -> None:
+        """Fail the record; `detail` names what to fix where the portal or Odoo lacks it (BookingRefused.fix)."""
+        self.updates.append(record_failed(record, self.run, reason, reason_type, detail))
 
 
 @dataclass

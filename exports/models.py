@@ -3,7 +3,6 @@
 Both are written only by exports.services and never edited from the admin: an auditor must be able
 to read years later what was sent to Odoo, what came back, and what Pleo was told.
 """
-from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
@@ -12,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from exports.item_types import TYPE_LABELS
 from exports.choices import ExportRecordStatus, ExportRunStatus, OdooDrift
 from integrations.models import ClientOwnedModel, ClientOwnedQuerySet, TimeStampedModel
-from integrations.pleo.contract import currency_decimals
+from integrations.formats import day, money
 
 __all__ = ["ExportRun", "ExportRecord", "ExportAttempt", "ExportLock"]
 
@@ -100,6 +99,9 @@ class ExportRecord(ClientOwnedModel):
     attempts = models.PositiveIntegerField(_("attempts"), default=0, editable=False)
     last_error = models.TextField(_("last error"), blank=True, editable=False)
     failure_reason_type = models.CharField(_("failure type (Pleo)"), max_length=60, blank=True, editable=False)
+    # What the last failure proved missing (exports.items.BookingRefused.fix), for its link to the fix; empty when
+    # booked or when the failure named nothing to fix in the portal or Odoo.
+    failure_detail = models.JSONField(_("what the failure needs fixed"), default=dict, blank=True, editable=False)
     differences = models.TextField(_("differences found on read-back"), blank=True, editable=False)
     pleo_payload = models.JSONField(_("Pleo payload"), default=dict, editable=False)
     odoo_values = models.JSONField(_("values sent to Odoo"), default=dict, editable=False)
@@ -129,14 +131,12 @@ class ExportRecord(ClientOwnedModel):
 
     def __str__(self) -> str:
         kind = TYPE_LABELS.get(self.kind, self.kind)
-        parts = (kind, self.entry_date or "", self.supplier, self.money_display(self.amount))
+        parts = (kind, day(self.entry_date), self.supplier, self.money_display(self.amount))
         return " ".join(str(part) for part in parts if part)
 
     def money_display(self, value) -> str:
-        """An amount in the record's currency, to the currency's decimals (no "97.000 EUR")."""
-        if value is None:
-            return ""
-        return f"{value.quantize(Decimal(1).scaleb(-currency_decimals(self.currency)))} {self.currency}"
+        """An amount in the record's currency, the firm's way ("€ 97,00", never "97.000 EUR")."""
+        return money(value, self.currency)
 
 
 class ExportAttemptQuerySet(ClientOwnedQuerySet):

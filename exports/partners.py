@@ -38,7 +38,7 @@ def attach(job: Job, bookings: list[Booking]) -> list[Booking]:
             reason = (f"The contact “{need.name}” is not in Odoo and could not be created: "
                       f"{str(refused[need]).rstrip('.')}. Create it in Odoo (or give the integration user the right "
                       "to create contacts), then retry the record.")
-            job.fail(booking.record, reason, "vendor_unknown")
+            job.fail(booking.record, reason, "vendor_unknown", {"fix": "vendor", "name": need.name, "vat": need.vat})
             continue
         booking.partner_id = _partner_lookup(found, need) if need else None
         kept.append(booking)

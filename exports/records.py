@@ -33,6 +33,9 @@ def records_prepare(*, run, client, items) -> dict[str, ExportRecord]:
         client=client, pleo_accounting_entry_id__in=ids)}
     for record in records.values():
         record.export_run, record.pleo_job_id = run, run.pleo_job_id
+        # What an earlier failure proved missing is history once this run settles the record: a new failure
+        # stores its own, and the booking's save (results.record_exported saves every field) clears it.
+        record.failure_detail = {}
     ExportRecord.objects.bulk_update(records.values(), ["export_run", "pleo_job_id"])
     return records
 
@@ -41,20 +44,23 @@ def record_attempt(record: ExportRecord, run: ExportRun, outcome: str, message: 
     ExportAttempt.objects.create(record=record, export_run=run, outcome=outcome, message=message)
 
 
-def record_failed(record: ExportRecord, run: ExportRun, reason: str, reason_type: str) -> dict:
+def record_failed(record: ExportRecord, run: ExportRun, reason: str, reason_type: str, detail: dict | None = None
+                  ) -> dict:
+    """Fail the record with its reason and, where the failure names what to fix, its failure detail."""
     record.status = ExportRecordStatus.FAILED
-    record.last_error, record.failure_reason_type = reason, reason_type
+    record.last_error, record.failure_reason_type, record.failure_detail = reason, reason_type, detail or {}
     record.attempts += 1
-    record.save(update_fields=["status", "last_error", "failure_reason_type", "attempts", "updated_at"])
+    record.save(update_fields=["status", "last_error", "failure_reason_type", "failure_detail", "attempts",
+                               "updated_at"])
     record_attempt(record, run, ExportRecordStatus.FAILED, reason)
     return {"accountingEntryId": record.pleo_accounting_entry_id, "status": "failed",
             "failureReason": reason[:1000], "failureReasonType": reason_type}
 
 
 def record_skipped(record: ExportRecord, run: ExportRun, reason: str) -> dict:
-    record.status, record.last_error = ExportRecordStatus.SKIPPED, reason
+    record.status, record.last_error, record.failure_detail = ExportRecordStatus.SKIPPED, reason, {}
     record.attempts += 1
-    record.save(update_fields=["status", "last_error", "attempts", "updated_at"])
+    record.save(update_fields=["status", "last_error", "failure_detail", "attempts", "updated_at"])
     record_attempt(record, run, ExportRecordStatus.SKIPPED, reason)
     # Reported as successful without an Odoo record, so it leaves Pleo's export queue.
     return {"accountingEntryId": record.pleo_accounting_entry_id, "status": "successful",

@@ -3,17 +3,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import F, QuerySet
 
-from exports.plans import MovePlan, SkipPlan
 from exports.choices import ExportRecordStatus
+from exports.failures import failure_fix_lookup, failure_type_label
+from exports.item_types import TYPE_LABELS
 from exports.models import ExportRecord
+from exports.plans import MovePlan, SkipPlan
+from integrations.formats import csv_amount, csv_day, csv_moment
 from integrations.models import Client
+from integrations.pleo.contract import money_to_decimal
+from integrations.pleo.errors import PleoServerError
 from integrations.selectors import odoo_company_books_get
 
 __all__ = [
-    "EXPORT_RECORD_CSV_HEADER",
+    "export_record_csv_header",
     "export_records_csv_rows",
+    "export_records_with_supplier_money",
+    "export_record_supplier_amount",
     "export_records_needing_attention",
     "ExpenseDetails",
     "export_record_expense_details",
@@ -23,21 +31,67 @@ __all__ = [
     "export_preview_entries",
 ]
 
-EXPORT_RECORD_CSV_HEADER = [
-    "client", "date", "kind", "supplier", "spent by", "amount", "currency", "VAT", "status", "Odoo number",
-    "Odoo state", "booked on", "reason", "Pleo accounting entry", "Pleo export job", "Odoo link", "last change",
-    "description", "Odoo reference", "failure type (Pleo)", "reported to Pleo", "last run",
-]
+# Pleo's total in the supplier's currency, read from the stored payload by the database (pleo-api §6.1 `amount`).
+SUPPLIER_MONEY = F("pleo_payload__amount__inSupplierCurrency")
 
 
-def export_records_csv_rows(*, queryset: QuerySet[ExportRecord]) -> Iterator[list]:
-    """One row per record in the bookkeeper's words; streamed, so a large history costs little memory."""
-    fields = ["client__name", "entry_date", "kind", "supplier", "spender", "amount", "currency", "vat_amount",
-              "status", "odoo_name", "odoo_state", "booked_date", "last_error", "pleo_accounting_entry_id",
-              "pleo_job_id", "odoo_url", "updated_at", "description", "odoo_reference", "failure_reason_type",
-              "reported_to_pleo_at", "export_run_id"]
-    for row in queryset.values_list(*fields).iterator(chunk_size=2000):
-        yield ["" if value is None else value for value in row]
+def export_record_csv_header() -> list[str]:
+    """The CSV's column names; times are in the firm's time zone, which the header names."""
+    zone = settings.TIME_ZONE
+    return [
+        "Client", "Date", "Kind", "Supplier", "Spent by", "Amount", "Currency", "VAT",
+        "Amount in the supplier's currency", "Supplier's currency", "Status", "Odoo number", "Odoo state",
+        "Booked on", "Reason", "Failure type (Pleo)", "What to fix", "Where to fix it", "Pleo accounting entry",
+        "Pleo export job", "Odoo link", f"Last change ({zone})", "Description", "Odoo reference",
+        f"Reported to Pleo ({zone})", "Last run",
+    ]
+
+
+def export_records_csv_rows(*, queryset: QuerySet[ExportRecord], site_url: str = "") -> Iterator[list]:
+    """One row per record in the bookkeeper's words, in export_record_csv_header's order; streamed, so a large
+    history costs little memory. Amounts to their currency's decimals with a dot, dates ISO 8601, times ISO 8601
+    with their offset; `site_url` ("https://portal.example") makes the fix links absolute."""
+    fields = ["pk", "client_id", "client__name", "entry_date", "kind", "supplier", "spender", "amount", "currency",
+              "vat_amount", "status", "odoo_name", "odoo_state", "booked_date", "last_error", "failure_reason_type",
+              "failure_detail", "pleo_accounting_entry_id", "pleo_job_id", "odoo_url", "updated_at", "description",
+              "odoo_reference", "reported_to_pleo_at", "export_run_id"]
+    statuses = dict(ExportRecordStatus.choices)
+    fix_of = failure_fix_lookup()
+    for values in queryset.values_list(*fields, SUPPLIER_MONEY).iterator(chunk_size=2000):
+        row = dict(zip([*fields, "supplier_money"], values, strict=True))
+        currency, failed = row["currency"], row["status"] == ExportRecordStatus.FAILED
+        fix = fix_of(row["client_id"], row["failure_detail"]) if failed else None
+        supplier = export_record_supplier_amount(money=row["supplier_money"], currency=currency)
+        yield [
+            row["client__name"], csv_day(row["entry_date"]), TYPE_LABELS.get(row["kind"], row["kind"]),
+            row["supplier"], row["spender"], csv_amount(row["amount"], currency), currency,
+            csv_amount(row["vat_amount"], currency),
+            csv_amount(*supplier) if supplier else "", supplier[1] if supplier else "",
+            statuses.get(row["status"], row["status"]), row["odoo_name"], row["odoo_state"],
+            csv_day(row["booked_date"]), row["last_error"],
+            failure_type_label(row["failure_reason_type"]),
+            fix[0] if fix else "", f"{site_url}{fix[1]}" if fix else "",
+            row["pleo_accounting_entry_id"], row["pleo_job_id"], row["odoo_url"], csv_moment(row["updated_at"]),
+            row["description"], row["odoo_reference"], csv_moment(row["reported_to_pleo_at"]),
+            row["export_run_id"] or "",
+        ]
+
+
+def export_records_with_supplier_money(*, queryset: QuerySet[ExportRecord]) -> QuerySet[ExportRecord]:
+    """The records with `supplier_money`, Pleo's total in the supplier's currency, for
+    export_record_supplier_amount."""
+    return queryset.annotate(supplier_money=SUPPLIER_MONEY)
+
+
+def export_record_supplier_amount(*, money, currency: str) -> tuple[Decimal, str] | None:
+    """(amount, currency) the supplier charged when it is another currency than the record's; None otherwise,
+    and when Pleo's figure cannot be read."""
+    if not isinstance(money, dict) or money.get("currency") in (None, currency):
+        return None
+    try:
+        return abs(money_to_decimal(money)), money["currency"]
+    except PleoServerError:
+        return None
 
 
 @dataclass(frozen=True)

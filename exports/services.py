@@ -205,7 +205,7 @@ def _items_export(job: Job, items: list[dict]) -> list[dict]:
         try:
             plan = booking_plan(item, job.context)
         except BookingRefused as exc:
-            job.fail(record, str(exc), exc.failure_reason_type)
+            job.fail(record, str(exc), exc.failure_reason_type, exc.fix)
             continue
         if isinstance(plan, SkipPlan):
             job.updates.append(record_skipped(record, job.run, plan.reason))

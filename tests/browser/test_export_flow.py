@@ -145,7 +145,7 @@ def test_set_up_export_retry_a_failed_expense_and_download_the_history(page, fir
     page.get_by_role("row").filter(has_text="Per diem").get_by_role("checkbox").check()
     page.get_by_role("combobox", name="Action").select_option(label="Retry the selected failed records")
     page.get_by_role("button", name="Go").click()
-    expect(page.locator(".messagelist")).to_contain_text("1 failed record(s) sent back to Pleo's export queue")
+    expect(page.locator(".messagelist")).to_contain_text("1 failed record queued for export again")
     expect(page.get_by_text("0 export records")).to_be_visible()
 
     open_client(page)
@@ -172,6 +172,6 @@ def test_set_up_export_retry_a_failed_expense_and_download_the_history(page, fir
     text = open(download.value.path(), encoding="utf-8").read()
     lines = list(csv.DictReader(io.StringIO(text)))
     assert len(lines) == 3, lines
-    assert {line["client"] for line in lines} == {CLIENT}
-    assert {line["status"] for line in lines} == {"exported"}
-    assert sorted(line["kind"] for line in lines) == ["fee", "mileage", "per_diem"]
+    assert {line["Client"] for line in lines} == {CLIENT}
+    assert {line["Status"] for line in lines} == {"Exported"}
+    assert sorted(line["Kind"] for line in lines) == ["fee", "mileage allowance", "per diem allowance"]

@@ -2,6 +2,7 @@
 of a staff member and of a superuser (the real export, `exported`, is in tests/conftest.py)."""
 from datetime import date
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -9,7 +10,7 @@ from django.utils import timezone
 from exports.models import ExportAttempt, ExportRecord, ExportRun
 from tests.factories import ClientFactory
 
-__all__ = ["other_client_record"]
+__all__ = ["other_client_record", "queue_held"]
 
 
 @pytest.fixture
@@ -40,3 +41,10 @@ def staff_browser(client, staff_user, export_client):
 def admin_browser(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def queue_held():
+    """A cluster that is not running: async_task only queues (the test settings otherwise run it at once)."""
+    with mock.patch("django_q.tasks.async_task") as queued:
+        yield queued

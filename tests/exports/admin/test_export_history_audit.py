@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 
 from exports.item_types import TYPE_LABELS
 from exports.models import ExportAttempt, ExportRecord, ExportRun
+from integrations.formats import money
 from tests.exports.admin.test_export_record_admin import CHANGELIST, CSV, changelist_rows, csv_rows
 
 pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
@@ -42,10 +43,12 @@ def test_record_page_shows_expense_odoo_record_values_sent_and_every_attempt_on_
     body = response.content.decode()
     text = page_text(response)
     # The Pleo expense
-    for fact in (record.supplier, record.spender, record.description, TYPE_LABELS[record.kind],
-                 record.pleo_accounting_entry_id, record.pleo_job_id, f"Amount: {record.amount:.2f} {record.currency}",
-                 f"VAT: {record.vat_amount:.2f} {record.currency}",
-                 line["account"]["name"]):
+    kind = TYPE_LABELS[record.kind]
+    for fact in (record.supplier, record.spender, record.description, f"Kind: {kind[:1].upper()}{kind[1:]}",
+                 record.pleo_accounting_entry_id, record.pleo_job_id,
+                 # page_text squeezes the no-break space between symbol and amount like any other space
+                 f"Amount: {money(record.amount, record.currency)}".replace("\xa0", " "),
+                 f"VAT: {money(record.vat_amount, record.currency)}".replace("\xa0", " "), line["account"]["name"]):
         assert fact in text, fact
     for tag in line.get("tags") or []:
         assert f"{tag['groupCode']}: {tag['code']}" in text
@@ -72,7 +75,7 @@ def test_failed_record_page_says_what_pleo_was_told_and_why(admin_browser, expor
     record = ExportRecord.objects.filter(client=export_client, status="failed").first()
     text = page_text(admin_browser.get(reverse(RECORD, args=[record.pk])))
     assert record.last_error in text
-    assert "Tax code unknown" in text  # failure_reason_type tax_code_unknown, in words
+    assert "Tax code not mapped" in text  # failure_reason_type tax_code_unknown, in words
     assert record.reported_to_pleo_at is not None
 
 
@@ -131,8 +134,8 @@ def test_csv_holds_exactly_the_rows_of_a_list_filtered_twice_and_searched(admin_
     assert sample in shown and len(shown) < ExportRecord.objects.count()
     rows = csv_rows(admin_browser.get(page.context_data["csv_url"]))
     assert [row["Pleo accounting entry"] for row in rows] == [r.pleo_accounting_entry_id for r in shown]
-    assert [(row["status"], row["client"], row["Odoo number"]) for row in rows] \
-        == [(r.status, r.client.name, r.odoo_name) for r in shown]
+    assert [(row["Status"], row["Client"], row["Odoo number"]) for row in rows] \
+        == [(r.get_status_display(), r.client.name, r.odoo_name) for r in shown]
 
 
 @pytest.mark.django_db

@@ -2,15 +2,22 @@
 user's clients, filtered, searched, downloaded as CSV, retried."""
 import csv
 import io
+import re
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
 
+from exports.item_types import TYPE_LABELS
 from exports.models import ExportRecord, ExportRun
-from exports.selectors import EXPORT_RECORD_CSV_HEADER
+from exports.selectors import export_record_csv_header
+from integrations.formats import money, money_html
+from integrations.pleo.contract import currency_decimals, money_to_decimal
 from mappings.models import TaxMapping
 from sandbox.pleo.models import ExportJob, TaxCode
+from tests.exports.admin.test_failures_by_cause import text
 
 pytestmark = pytest.mark.slow  # a whole export through the sandboxes: make test-fast leaves it out
 
@@ -26,7 +33,7 @@ def csv_rows(response) -> list[dict]:
     text = b"".join(response.streaming_content).decode("utf-8")
     reader = csv.reader(io.StringIO(text))
     header = next(reader)
-    assert header == EXPORT_RECORD_CSV_HEADER
+    assert header == export_record_csv_header()
     return [dict(zip(header, row, strict=True)) for row in reader]
 
 
@@ -65,7 +72,7 @@ def test_staff_member_does_not_see_another_clients_records_or_runs(staff_browser
     page = staff_browser.get(reverse("admin:exports_exportrun_changelist"))
     assert "job-of-other" not in page.content.decode()
     rows = csv_rows(staff_browser.get(reverse(CSV)))
-    assert rows and all(row["client"] != "Other Client BV" for row in rows)
+    assert rows and all(row["Client"] != "Other Client BV" for row in rows)
     rows = csv_rows(staff_browser.get(reverse(CSV), {"client__id__exact": other_client_record.client_id}))
     assert rows == []
     assert staff_browser.get(reverse("admin:exports_exportrecord_preview",
@@ -163,8 +170,9 @@ def test_csv_download_holds_exactly_the_filtered_rows(admin_browser, exported, o
     by_entry = {r["Pleo accounting entry"]: r for r in rows}
     for record in expected:
         row = by_entry[record.pleo_accounting_entry_id]
-        assert (row["status"], row["supplier"], row["client"]) == (record.status, record.supplier, record.client.name)
-        assert Decimal(row["amount"]) == record.amount
+        assert (row["Status"], row["Supplier"], row["Client"]) \
+            == (record.get_status_display(), record.supplier, record.client.name)
+        assert Decimal(row["Amount"]) == record.amount
 
 
 @pytest.mark.django_db
@@ -209,7 +217,7 @@ def test_retry_of_a_failed_record_books_it_once_its_tax_is_mapped(admin_browser,
         == [record.pleo_accounting_entry_id]
     record.refresh_from_db()
     assert record.status == "exported", record.last_error
-    assert record.odoo_record_id and record.attempts == 2
+    assert record.odoo_record_id and record.attempts == 2 and record.failure_detail == {}
     assert [a.outcome for a in record.attempt_log.all()] == ["failed", "exported"]
     retry_job.refresh_from_db()
     assert retry_job.status == "completed"
@@ -217,3 +225,134 @@ def test_retry_of_a_failed_record_books_it_once_its_tax_is_mapped(admin_browser,
                                     triggered_by="retry by admin").exists()
     body = admin_browser.get(reverse("admin:exports_exportrecord_change", args=[record.pk])).content.decode()
     assert "started by retry by admin" in body and "<p>test</p>" in body  # both attempts, who started each
+
+
+# Failures fixed where they show ---------------------------------------------------------------------------
+
+NEWEST_ODOO = pytest.mark.parametrize("fake_odoo", [19], indirect=True)  # screens: the Odoo version does not matter
+
+
+def _tax_code_failures(export_client) -> list[ExportRecord]:
+    records = list(ExportRecord.objects.filter(client=export_client, status="failed",
+                                               last_error__contains="tax code “I0”"))
+    assert records
+    return records
+
+
+@NEWEST_ODOO
+@pytest.mark.django_db
+def test_a_tax_code_failure_keeps_what_is_missing_for_its_link(exported, export_client, fake_pleo):
+    zero = TaxCode.objects.get(company=fake_pleo.company, code="I0")
+    for record in _tax_code_failures(export_client):
+        assert record.failure_detail == {"fix": "tax_code", "code_id": str(zero.uuid), "code": "I0", "rate": "0"}
+
+
+@NEWEST_ODOO
+@pytest.mark.django_db
+def test_retry_all_of_one_cause_queues_exactly_its_records(admin_browser, exported, export_client, fake_pleo,
+                                                           queue_held):
+    failed = _tax_code_failures(export_client)
+    failures_url = reverse("admin:exports_exportrecord_failures") + f"?client__id__exact={export_client.pk}"
+    body = admin_browser.get(failures_url).content.decode()
+    row = next(row for row in body.split('<tr class="failure-cause">')[1:] if "“I0”" in row)
+    assert f"{len(failed)} × Pleo tax code “I0” (0 %) is not mapped to an Odoo tax." in text(row)
+    assert ">Map tax code I0</a>" in row and f"Retry all {len(failed)}" in row
+    ids = re.search(r'name="records" value="([^"]*)"', row).group(1)
+    jobs_before = ExportJob.objects.filter(company=fake_pleo.company).count()
+
+    page = admin_browser.post(reverse("admin:exports_exportrecord_failures_retry"),
+                              {"records": ids, "next": failures_url}, follow=True)
+
+    assert page.redirect_chain[-1][0] == failures_url
+    what = "1 failed record" if len(failed) == 1 else f"{len(failed)} failed records"
+    assert [str(m) for m in page.context["messages"]] == [
+        f"{what} queued for export again: sent back to Pleo's export queue, and the client's export has been started."]
+    assert ExportJob.objects.filter(company=fake_pleo.company).count() == jobs_before + 1
+    retry_job = ExportJob.objects.filter(company=fake_pleo.company).order_by("-pk").first()
+    assert sorted(str(item.export_item.uuid) for item in retry_job.items.select_related("export_item")) \
+        == sorted(record.pleo_accounting_entry_id for record in failed)
+    assert set(ExportRecord.objects.filter(pk__in=[r.pk for r in failed]).values_list("status", flat=True)) \
+        == {"pending"}
+    assert queue_held.call_count == 1
+    assert queue_held.call_args.args == ("exports.tasks.export_queue_poll", export_client.pk, "retry by admin")
+
+
+@NEWEST_ODOO
+@pytest.mark.django_db
+def test_the_record_page_retries_its_failed_record(admin_browser, exported, export_client, fake_pleo, queue_held):
+    record = _tax_code_failures(export_client)[0]
+    page_url = reverse("admin:exports_exportrecord_change", args=[record.pk])
+    body = admin_browser.get(page_url).content.decode()
+    retry_url = reverse("admin:exports_exportrecord_retry", args=[record.pk])
+    assert f'action="{retry_url}"' in body and ">Map tax code I0</a>" in body
+
+    page = admin_browser.post(retry_url, follow=True)
+
+    assert page.redirect_chain[-1][0] == page_url
+    assert [str(m) for m in page.context["messages"]] == [
+        "1 failed record queued for export again: sent back to Pleo's export queue, and the client's export has been "
+        "started."]
+    retry_job = ExportJob.objects.filter(company=fake_pleo.company).order_by("-pk").first()
+    assert [str(item.export_item.uuid) for item in retry_job.items.select_related("export_item")] \
+        == [record.pleo_accounting_entry_id]
+    record.refresh_from_db()
+    assert record.status == "pending" and queue_held.call_count == 1
+    # Nothing to retry once it is no longer failed: said, and nothing sent to Pleo.
+    page = admin_browser.post(retry_url, follow=True)
+    assert "nothing to retry" in str(list(page.context["messages"])[0])
+    assert ExportJob.objects.filter(company=fake_pleo.company).order_by("-pk").first() == retry_job
+
+
+@NEWEST_ODOO
+@pytest.mark.django_db
+def test_the_csv_reads_back_with_two_decimals_iso_dates_and_times_with_their_offset(admin_browser, exported,
+                                                                                   export_client):
+    rows = csv_rows(admin_browser.get(reverse(CSV)))
+    records = {r.pleo_accounting_entry_id: r for r in ExportRecord.objects.filter(client=export_client)}
+    assert len(rows) == len(records)
+    zone = ZoneInfo("Europe/Amsterdam")
+    for row in rows:
+        record = records[row["Pleo accounting entry"]]
+        assert re.fullmatch(r"-?\d+\.\d\d", row["Amount"]) and Decimal(row["Amount"]) == record.amount
+        assert row["VAT"] == "" or re.fullmatch(r"-?\d+\.\d\d", row["VAT"])
+        assert date.fromisoformat(row["Date"]) == record.entry_date
+        for column, value in (("Last change (Europe/Amsterdam)", record.updated_at),
+                              ("Reported to Pleo (Europe/Amsterdam)", record.reported_to_pleo_at)):
+            written = datetime.fromisoformat(row[column])
+            assert written.utcoffset() == value.astimezone(zone).utcoffset() and written.microsecond == 0
+            assert written == value.replace(microsecond=0)
+        assert row["Kind"] == TYPE_LABELS[record.kind] and row["Status"] == record.get_status_display()
+    failed = next(row for row in rows if "tax code “I0”" in row["Reason"])
+    assert failed["Failure type (Pleo)"] == "Tax code not mapped" and failed["What to fix"] == "Map tax code I0"
+    assert failed["Where to fix it"].startswith("http://testserver/admin/mappings/")
+    foreign = [row for row in rows if row["Supplier's currency"]]
+    assert foreign  # the USD purchase
+    for row in foreign:
+        paid = records[row["Pleo accounting entry"]].pleo_payload["amount"]["inSupplierCurrency"]
+        assert (row["Supplier's currency"], Decimal(row["Amount in the supplier's currency"])) \
+            == (paid["currency"], money_to_decimal(paid)) != (row["Currency"], Decimal(row["Amount"]))
+        assert re.fullmatch(r"\d+\.\d{%d}" % currency_decimals(paid["currency"]),
+                            row["Amount in the supplier's currency"])
+    assert all(row["Amount in the supplier's currency"] == "" for row in rows if row not in foreign)
+
+
+@NEWEST_ODOO
+@pytest.mark.django_db
+def test_the_list_shows_amounts_in_the_firms_format_kinds_by_label_newest_expense_first(admin_browser, exported,
+                                                                                       export_client):
+    page = admin_browser.get(reverse(CHANGELIST))
+    body = page.content.decode()
+    shown = list(page.context_data["cl"].result_list)
+    assert [(r.entry_date, r.pk) for r in shown] == sorted(((r.entry_date, r.pk) for r in shown), reverse=True)
+    for record in shown:
+        assert f'<span class="money">{money(record.amount, record.currency)}</span>' in body
+        assert re.fullmatch(r"€\xa0-?\d{1,3}(\.\d{3})*,\d\d", money(record.amount, record.currency))
+    # A purchase in another currency: what the supplier charged under what left the Wallet.
+    [foreign] = [r for r in shown if r.pleo_payload["amount"]["inSupplierCurrency"]["currency"] != r.currency]
+    paid = foreign.pleo_payload["amount"]["inSupplierCurrency"]
+    assert f"{money_html(foreign.amount, 'EUR')}{money_html(money_to_decimal(paid), paid['currency'])}" in body
+    assert "US$\xa0" in money(money_to_decimal(paid), paid["currency"])
+    filters = body[body.index('id="changelist-filter"'):]
+    assert ">Out-of-pocket expense</a>" in filters and ">ATM withdrawal</a>" in filters
+    assert "atm_withdrawal</a>" not in filters and "out_of_pocket</a>" not in filters
+    assert ">Tax code not mapped</a>" in filters and "Tax code unknown" not in filters

@@ -9,6 +9,7 @@ import pytest
 
 from exports.models import ExportRecord
 from exports.services import export_queue_poll
+from integrations.formats import money
 from sandbox.pleo.models import ExportJobItem
 from sandbox.pleo.scenarios import export_items_generate
 from sandbox.pleo.services import export_job_create
@@ -98,5 +99,7 @@ def test_an_entry_reset_to_draft_and_edited_is_adopted_not_duplicated_and_its_ne
     assert [m["id"] for m in moves_of(odoo_admin, record)] == [first.odoo_record_id]
     assert record.status == "exported" and record.odoo_state == "draft"
     assert in_pleo.status == "successful" and in_pleo.external_id == str(first.odoo_record_id)
-    noted = f"Its total in Odoo is now {edited['amount_total']:.2f} EUR, it was booked at {first.amount:.2f} EUR"
+    noted = (f"Its total in Odoo is now {money(Decimal(str(edited['amount_total'])), 'EUR')}, it was booked at "
+             f"{money(first.amount, 'EUR')}")
+    assert noted.startswith("Its total in Odoo is now €")
     assert noted in record.attempt_log.order_by("pk").last().message and noted in record.differences
