@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from exports.choices import ExportRecordStatus
+from exports.failures import export_failure_causes
 from exports.client_actions import client_action_progress, export_runs_for
 from exports.models import ExportRecord
 from exports.retry import export_records_retry
@@ -159,6 +160,9 @@ class ClientAdmin(ClientScopedAdmin):
             extra = {
                 "overview_url": reverse("admin:integrations_client_overview", args=[client.pk]),
                 "mapping_problems": _problems(client),
+            # What the client's failed exports proved missing, beside what the mappings show.
+            "failure_causes": export_failure_causes(user=request.user, records=ExportRecord.objects.filter(
+                client=client)),
                 "sync_runs": mapping_selectors.sync_runs_for(user=request.user, client=client)[:5],
                 "setup_url": reverse("admin:integrations_client_setup", args=[client.pk]),
                 "map_url": reverse("admin:mappings_categorymapping_map", args=[client.pk]),
@@ -216,6 +220,9 @@ class ClientAdmin(ClientScopedAdmin):
                             _connection_box(client, "pleo_connection", "pleoconnection", "Pleo")],
             "booking_settings": BookingSettings.objects.filter(client=client).first(),
             "mapping_problems": _problems(client),
+            # What the client's failed exports proved missing, beside what the mappings show.
+            "failure_causes": export_failure_causes(user=request.user, records=ExportRecord.objects.filter(
+                client=client)),
             "export_runs": export_runs_for(user=request.user, client=client)[:10],
             "sync_runs": mapping_selectors.sync_runs_for(user=request.user, client=client)[:10],
             "actions": [_action_json(a) for a in actions],
@@ -226,6 +233,7 @@ class ClientAdmin(ClientScopedAdmin):
                 "change": reverse("admin:integrations_client_change", args=[client.pk]),
                 "history": history,
                 "failed": history + f"&status__exact={ExportRecordStatus.FAILED}",
+                "failures": reverse("admin:exports_exportrecord_failures") + f"?client__id__exact={client.pk}",
                 "runs": reverse("admin:exports_exportrun_changelist") + f"?client__id__exact={client.pk}",
                 "categories": reverse("admin:mappings_categorymapping_map", args=[client.pk]),
                 "taxes": reverse("admin:mappings_taxmapping_changelist") + f"?client__id__exact={client.pk}",

@@ -81,7 +81,7 @@ class DashboardRow:
     changed_in_odoo: int = 0  # exported records the drift check found cancelled, deleted, reset or changed
     changed_in_odoo_url: str = ""
     last_run: dict | None = None  # the last finished run: finished_at, status, exported, failed, skipped
-    reasons: list[tuple[int, str]] = field(default_factory=list)
+    reasons: list[tuple[int, str, str]] = field(default_factory=list)  # (level, text, the page to see or fix it)
 
     @property
     def name(self) -> str:
@@ -101,10 +101,14 @@ class DashboardRow:
 
     @property
     def attention(self) -> list[str]:
-        return [text for _, text in sorted(self.reasons, key=lambda reason: reason[0])]
+        return [text for text, _ in self.attention_links]
+
+    @property
+    def attention_links(self) -> list[tuple[str, str]]:
+        return [(text, url) for _, text, url in sorted(self.reasons, key=lambda reason: reason[0])]
 
     def sort_key(self) -> tuple:
-        return (min((level for level, _ in self.reasons), default=FINE), self.name.lower(), self.client.pk)
+        return (min((reason[0] for reason in self.reasons), default=FINE), self.name.lower(), self.client.pk)
 
 
 @dataclass(frozen=True)
@@ -198,25 +202,27 @@ def _failures_url(client_id: int | None, since: datetime) -> str:
     return reverse("admin:exports_exportrecord_changelist") + "?" + urlencode(params)
 
 
-def _reasons(row: DashboardRow, now: datetime) -> list[tuple[int, str]]:
-    reasons = [(CONNECTION, f"{state.label}: {state.text}") for state in (row.odoo, row.pleo) if state.needs_attention]
+def _reasons(row: DashboardRow, now: datetime) -> list[tuple[int, str, str]]:
+    reasons = [(CONNECTION, f"{state.label}: {state.text}", state.url)
+               for state in (row.odoo, row.pleo) if state.needs_attention]
     if row.failed_24h:
         exports = "export" if row.failed_24h == 1 else "exports"
-        reasons.append((FAILURES, f"{row.failed_24h} failed {exports} in the last 24 hours"))
+        reasons.append((FAILURES, f"{row.failed_24h} failed {exports} in the last 24 hours",
+                        reverse("admin:exports_exportrecord_failures") + f"?client__id__exact={row.client.pk}"))
     if row.changed_in_odoo:
         records = "exported record" + (" was" if row.changed_in_odoo == 1 else "s were")
         reasons.append((FAILURES, f"{row.changed_in_odoo} {records} changed in Odoo since (cancelled, deleted, reset "
-                                  "or a new total): book them again from the export history"))
+                                  "or a new total): book them again from the export history", row.changed_in_odoo_url))
     if row.last_sync_status == SyncRunStatus.FAILED:
-        reasons.append((SYNC, "the last sync failed"))
+        reasons.append((SYNC, "the last sync failed", row.last_sync_url))
     if not row.paused:
         # Nothing waiting (0) means nothing to export: a quiet client is not a stuck one.
         stale = row.last_export_at is None or row.last_export_at < now - timedelta(days=STALE_EXPORT_DAYS)
         if stale and row.waiting != 0:
             since = f"since {_when(row.last_export_at)}" if row.last_export_at else "yet"
-            reasons.append((STALE, f"no successful export {since}"))
+            reasons.append((STALE, f"no successful export {since}", row.last_export_url))
         if row.waiting is not None and row.waiting > MANY_WAITING:
-            reasons.append((WAITING, f"{row.waiting} expenses waiting in Pleo"))
+            reasons.append((WAITING, f"{row.waiting} expenses waiting in Pleo", row.url))
     return reasons
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from integrations.models import Client
+from integrations.selectors import odoo_client_for
 from integrations.services import client_create, odoo_connection_save, pleo_connection_save
 from integrations.verify_odoo import odoo_connection_verify
 from integrations.verify_pleo import pleo_connection_verify
@@ -95,6 +96,13 @@ def demo_seed(*, base_url: str) -> DemoSummary | None:
             odoo_connection_verify(connection=odoo)
             pleo_connection_verify(connection=client.pleo_connection)
             export_mappings_seed(client=client, database=database, company=company, tags_by_sync=True)
+            # The client's accountant has made a 0 % purchase tax in Odoo, which the Dutch chart lacks; Pleo's
+            # own 0 % code "I0" waits for a bookkeeper to choose it (Mappings → Tax codes made in Pleo), so the
+            # demo's failures for want of it can be fixed and retried, as a firm's would.
+            odoo.refresh_from_db()
+            odoo_client_for(odoo).create("account.tax", {
+                "name": "0% purchases", "amount": 0.0, "amount_type": "percent", "type_tax_use": "purchase",
+                "company_id": 1})
         items = export_items_generate(company=company, count=count, seed=index)
         # A few jobs per client, as bookkeepers press Export in Pleo during the month.
         for start in range(0, len(items), 40):

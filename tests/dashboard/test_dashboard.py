@@ -6,6 +6,7 @@ import pytest
 from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.sites import PortalAdminSite
@@ -87,6 +88,8 @@ def test_rows_say_what_each_client_needs_in_words(client, superuser, firm):
     assert _cell(response, "Echo Failures BV", "failed-24h") == ["2"]
     assert _cell(response, "Echo Failures BV", "failed-7d") == ["4"]
     assert _row(response, "Echo Failures BV").attention == ["2 failed exports in the last 24 hours"]
+    failures = reverse("admin:exports_exportrecord_failures") + f"?client__id__exact={firm['Echo Failures BV'].pk}"
+    assert f'<a href="{failures}">2 failed exports in the last 24 hours</a>' in _row_html(response, "Echo Failures BV")
     assert _cell(response, "Golf Old Failures BV", "failed-24h") == ["0"]
     assert _cell(response, "Golf Old Failures BV", "failed-7d") == ["2"]
     assert _row(response, "Golf Old Failures BV").attention == ["the last sync failed"]

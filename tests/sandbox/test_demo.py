@@ -7,7 +7,11 @@ from exports.services import export_queue_poll
 from integrations.models import Client
 from integrations.verify_odoo import odoo_connection_verify
 from integrations.verify_pleo import pleo_connection_verify
-from mappings.models import CategoryMapping
+from exports.models import ExportRecord
+from exports.retry import export_records_retry
+from mappings.models import CategoryMapping, PleoTaxCode
+from mappings.pleo_tax_codes import pleo_tax_code_map, pleo_tax_codes_refresh
+from mappings.selectors import odoo_purchase_taxes_for_pleo
 from sandbox.demo import DEMO_CLIENTS, demo_seed
 from sandbox.pleo.models import ExportJob
 
@@ -35,6 +39,18 @@ def test_demo_clients_verify_against_the_sandboxes(sandbox_http):
         # The 0 % tax code is left unmapped on purpose: its expenses fail, the others are booked.
         assert runs and all(run.status in RUNS_THAT_REACHED_ODOO for run in runs), [r.error for r in runs]
         assert sum(run.exported_count for run in runs) > sum(run.failed_count for run in runs), name
+        # ... and can be fixed the way a bookkeeper would: the 0 % Odoo tax is there to choose for "I0".
+        client = Client.objects.get(name=name)
+        pleo_tax_codes_refresh(client=client)
+        zero = PleoTaxCode.objects.get(client=client, pleo_tax_code="I0")
+        fitting = [tax for tax in odoo_purchase_taxes_for_pleo(client=client)
+                   if tax.rate == zero.pleo_rate and "0% purchases" in tax.label]
+        assert len(fitting) == 1
+        pleo_tax_code_map(tax_code=zero, odoo_tax_id=fitting[0].id)
+        for_want_of_i0 = ExportRecord.objects.filter(client=client, status="failed",
+                                                     failure_reason_type="tax_code_unknown")
+        assert export_records_retry(records=for_want_of_i0) > 0
+        assert not for_want_of_i0.exists()  # the others want GBP activated in Odoo, as their reason says
 
 
 @pytest.mark.django_db

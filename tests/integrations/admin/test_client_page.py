@@ -29,11 +29,19 @@ def test_page_after_a_real_export_shows_runs_settings_and_links(admin_browser, e
     html = page_of(admin_browser, export_client.pk)
     assert "Odoo of Client A BV" in html and "Pleo of Client A BV" in html
     assert "Not verified yet: press Verify." in html
-    assert "0 expense(s) waiting in Pleo's export queue" in html
+    assert "0 expenses waiting in Pleo's export queue" in html
     # the last export run with its counts and links to the run and its records
     assert reverse("admin:exports_exportrun_change", args=[run.pk]) in html
     assert f"run={run.pk}" in html
-    assert f"<td>{run.exported_count}</td>" in html and f'<span class="bad">{run.failed_count}</span>' in html
+    assert f'<td class="number">{run.exported_count}</td>' in html
+    assert f'<span class="bad">{run.failed_count}</span>' in html and "Finished with failures" in html
+    # what the failures proved missing is a mapping problem, with the link that fixes it
+    problems = html[html.index('class="mapping-problems"'):html.index("</ul>", html.index('class="mapping-problems"'))]
+    assert run.failed_count == 1  # the fixture leaves the 0 % tax code unmapped
+    assert "<strong>1 failed export</strong>: Pleo tax code “I0” (0 %) is not mapped" in problems
+    assert ">Map tax code I0</a>" in problems
+    assert "No mapping problems" not in html
+    assert (reverse("admin:exports_exportrecord_failures") + f"?client__id__exact={export_client.pk}") in html
     # booking settings summary and the mapping screens, connections and history
     assert "Change booking settings" in html
     for url in (reverse("admin:mappings_categorymapping_map", args=[export_client.pk]),
