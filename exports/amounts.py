@@ -17,8 +17,6 @@ def _sign_of(value: Decimal) -> int:
 
 
 @dataclass(frozen=True)
-
-
 class Line:
     """One Pleo line, as magnitudes in the wallet (`w`) and supplier (`s`) currency."""
 
@@ -41,8 +39,6 @@ class Line:
 
 
 @dataclass(frozen=True)
-
-
 class Amounts:
     wallet_currency: str
     supplier_currency: str

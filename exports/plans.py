@@ -6,8 +6,6 @@ from typing import Literal
 
 
 @dataclass(frozen=True)
-
-
 class CategoryTarget:
     odoo_account_id: int
     label: str  # "6810 Office supplies", for the summary and the preview
@@ -15,8 +13,6 @@ class CategoryTarget:
 
 
 @dataclass(frozen=True)
-
-
 class TaxTarget:
     odoo_tax_id: int
     name: str
@@ -26,8 +22,6 @@ class TaxTarget:
 
 
 @dataclass(frozen=True)
-
-
 class BookingContext:
     company_currency: str  # ISO code of the Odoo company's currency
     currency_ids: Mapping[str, int]  # active Odoo currencies by ISO code
@@ -48,8 +42,6 @@ class BookingContext:
 
 
 @dataclass(frozen=True)
-
-
 class PartnerNeed:
     """A contact the pipeline finds (by VAT, else by name) or creates, then puts on the move (bills) or
     on the counter line (entries)."""
@@ -62,8 +54,6 @@ class PartnerNeed:
 
 
 @dataclass(frozen=True)
-
-
 class PaymentPlan:
     """A vendor bill paid from the Pleo Wallet: a payment entry in `journal_id` between the payables and the
     Wallet account, reconciled with the bill (recordings 45-47). For an `in_invoice` it debits payables and
@@ -80,8 +70,6 @@ class PaymentPlan:
 
 
 @dataclass(frozen=True)
-
-
 class MovePlan:
     accounting_entry_id: str
     item_type: str
@@ -104,8 +92,6 @@ class MovePlan:
 
 
 @dataclass(frozen=True)
-
-
 class SkipPlan:
     accounting_entry_id: str
     item_type: str

@@ -126,7 +126,7 @@ def test_set_up_export_retry_a_failed_expense_and_download_the_history(page, fir
     screenshot(page, "dashboard-after-export")
     # The failed expense says why, in the bookkeeper's words.
     row.locator('[data-cell="failed-24h"]').get_by_role("link").click()
-    failed_row = page.get_by_role("row").filter(has_text="Per diem")
+    failed_row = page.locator("#result_list").get_by_role("row").filter(has_text="Per diem")
     expect(failed_row).to_contain_text("Travel - per diem allowance")
     expect(failed_row).to_contain_text("is not mapped to an Odoo account")
     failed_row.get_by_role("link").first.click()
@@ -141,7 +141,7 @@ def test_set_up_export_retry_a_failed_expense_and_download_the_history(page, fir
     expect(page.locator(".messagelist")).to_contain_text("1 category mapping(s) saved")
 
     open_client(page)
-    page.get_by_role("main").get_by_role("link", name="Failed exports").click()
+    page.get_by_role("main").get_by_role("link", name="Failed exports", exact=True).click()
     page.get_by_role("row").filter(has_text="Per diem").get_by_role("checkbox").check()
     page.get_by_role("combobox", name="Action").select_option(label="Retry the selected failed records")
     page.get_by_role("button", name="Go").click()

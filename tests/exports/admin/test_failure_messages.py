@@ -70,7 +70,7 @@ def test_unmapped_tax_code(export_client, fake_pleo):
     reasons = [r for r in failed_reasons(export_client) if "tax code" in r]
     assert reasons
     for reason in reasons:
-        assert_plain(reason, "Pleo tax code “I0” (0 %) is not mapped to an Odoo tax", "Mappings → Tax mappings")
+        assert_plain(reason, "Pleo tax code “I0” (0 %) is not mapped to an Odoo tax", "Mappings → Tax codes made in Pleo")
 
 
 @pytest.mark.django_db
@@ -145,7 +145,7 @@ def test_the_admin_shows_those_reasons_and_a_retry_of_nothing_failed_says_so(adm
     export(export_client, fake_pleo, None, count=8, seed=1)
     failed = ExportRecord.objects.filter(client=export_client, status="failed").first()
     body = admin_browser.get(reverse("admin:exports_exportrecord_change", args=[failed.pk])).content.decode()
-    assert "Mappings → Tax mappings" in body and "Traceback" not in body
+    assert "Mappings → Tax codes made in Pleo" in body and "Traceback" not in body
     exported = ExportRecord.objects.filter(client=export_client, status="exported").first()
     attempts = ExportAttempt.objects.count()
     page = admin_browser.post(reverse("admin:exports_exportrecord_changelist"),
