@@ -70,7 +70,8 @@ def test_unmapped_tax_code(export_client, fake_pleo):
     reasons = [r for r in failed_reasons(export_client) if "tax code" in r]
     assert reasons
     for reason in reasons:
-        assert_plain(reason, "Pleo tax code “I0” (0 %) is not mapped to an Odoo tax", "Mappings → Tax codes made in Pleo")
+        assert_plain(reason, "Pleo tax code “I0” (0 %) is not mapped to an Odoo tax",
+                     "Mappings → Tax codes made in Pleo")
 
 
 @pytest.mark.django_db
