@@ -6,8 +6,8 @@ client's settings and mappings, and get a `MovePlan` (create it), a `SkipPlan` (
 or a `BookingRefused` (fail the item in Pleo with `failure_reason_type` and `str(exc)`).
 
 Money: every amount is a Decimal rounded to its currency (integrations.pleo.contract), never a float.
-`MovePlan.values` holds Decimals too; the pipeline turns them into JSON numbers at the very edge, when
-it sends the create (exports.services._jsonable), so nothing here rounds through binary floats.
+`MovePlan.draft` holds Decimals too; integrations.odoo.drafts turns it into Odoo's create values and JSON
+numbers at the very edge, so nothing here rounds through binary floats.
 
 Booking rules (pleo-api README §6, odoo-contract README; each choice where the contract is silent is
 commented where it is made):

@@ -1,4 +1,4 @@
-"""The plan builder: one item's journal entry or vendor bill, line by line, as Odoo's create values."""
+"""The plan builder: one item's journal entry or vendor bill, line by line, as a draft Odoo creates."""
 from decimal import Decimal
 from typing import Literal
 
@@ -22,6 +22,7 @@ from exports.items import (
     item_reference,
 )
 from exports.plans import MovePlan, PartnerNeed, PaymentPlan
+from integrations.odoo.drafts import BillLine, EntryLine, MoveDraft, MoveKind
 from integrations.pleo.contract import invoice_payment_invoice_number
 
 
@@ -133,9 +134,9 @@ class PlanBuilder:
             lines, vat_estimate, debit_lines, counter_amount, counter_currency = self._category_lines()
             # out: expenses debit, counter credit; in (refund, chargeback, cashback): the reverse.
             expense_debit = self.direction == "out"
-            commands = [self._line(*spec, debit=expense_debit) for spec in lines]
-            commands.append(self._line(self._counter_name(), counter_id, counter_amount, counter_currency,
-                                       debit=not expense_debit))
+            entry_lines = [self._line(*spec, debit=expense_debit) for spec in lines]
+            entry_lines.append(self._line(self._counter_name(), counter_id, counter_amount, counter_currency,
+                                          debit=not expense_debit))
             expense_words = ", ".join(dict.fromkeys(debit_lines))
             counter_words = f"{SETTING_NAMES[counter_setting].removeprefix('the ')} {counter_amount}"
             counter_debit = not expense_debit
@@ -163,7 +164,7 @@ class PlanBuilder:
             else:
                 counter_debit = self.direction == "out"
             total, total_s = currency_round(self.amounts.total_w, self.company_currency), self.amounts.total_s
-            commands = [
+            entry_lines = [
                 self._line(self._counter_name(), counter_id, total, total_s, debit=counter_debit),
                 self._line(self._counter_name(), base_id, total, total_s, debit=not counter_debit),
             ]
@@ -171,22 +172,18 @@ class PlanBuilder:
             base_words, counter_words = SETTING_NAMES[base], SETTING_NAMES[counter]
             debit_words, credit_words = (counter_words, base_words) if counter_debit else (base_words, counter_words)
             debit_words, credit_words = debit_words.removeprefix("the "), credit_words.removeprefix("the ")
-        values = {"move_type": "entry", "journal_id": journal_id, "date": self.booked_on.isoformat(),
-                  "ref": item_reference(self.item), "line_ids": commands}
         number = invoice_payment_invoice_number(self.item) if item_type == "invoice_payment" else None
-        if number:
-            # So a bill exported after its payment finds it (see invoice_payment_invoice_number).
-            values["payment_reference"] = clean_text(number, NAME_MAX)
-        narration = self.narration()
-        if narration:
-            values["narration"] = narration
+        # The invoice number, so a bill exported after its payment finds it (see invoice_payment_invoice_number).
+        draft = MoveDraft(MoveKind.JOURNAL_ENTRY, journal_id, self.booked_on, item_reference(self.item),
+                          tuple(entry_lines), currency_id=self.currency_id,
+                          payment_reference=clean_text(number, NAME_MAX) if number else "", narration=self.narration())
         partner_words = f" ({partner.name})" if partner else ""
         summary = (f"{self.head()} · journal entry, {'posted' if self.post() else 'draft'}: debit {debit_words}"
                    f"{partner_words if counter_debit else ''}; credit {credit_words}"
                    f"{'' if counter_debit else partner_words}")
         return MovePlan(
             accounting_entry_id=str(self.item["accountingEntryId"]), item_type=item_type,
-            reference=item_reference(self.item), move_type="entry", values=values, partner=partner,
+            reference=item_reference(self.item), kind=MoveKind.JOURNAL_ENTRY, draft=draft, partner=partner,
             counter_account_id=counter_id, expected_total=currency_round(self.amounts.total_w, self.company_currency),
             expected_vat=self.vat(), odoo_vat_estimate=vat_estimate, post=self.post(), payment=None,
             files=self.files(), summary=summary, **self.supplier_figures(),
@@ -220,19 +217,11 @@ class PlanBuilder:
         return (specs, vat_estimate, labels, currency_round(net_total + vat_estimate, self.company_currency),
                 net_total_s + vat_estimate_s)
 
-    def _line(self, name, account_id, amount, amount_s, tax_ids=(), distribution=None, *, debit: bool):
-        values = {"name": name, "account_id": account_id,
-                  "debit": amount if debit else self.zero, "credit": self.zero if debit else amount}
-        if self.currency_id is not None:
-            # Foreign purchase (recordings 38/39): company amounts in debit/credit, the purchase currency beside
-            # them, amount_currency signed like the balance (debit positive).
-            values["currency_id"] = self.currency_id
-            values["amount_currency"] = currency_round(amount_s, self.amounts.supplier_currency) * (1 if debit else -1)
-        if tax_ids:
-            values["tax_ids"] = [(6, 0, list(tax_ids))]
-        if distribution:
-            values["analytic_distribution"] = distribution
-        return (0, 0, values)
+    def _line(self, name, account_id, amount, amount_s, tax_ids=(), distribution=None, *, debit: bool) -> EntryLine:
+        foreign = self.currency_id is not None  # then every line carries the purchase currency beside
+        return EntryLine(name, account_id, amount, debit, tax_ids=tuple(tax_ids), analytic=distribution or None,
+                         amount_in_currency=currency_round(amount_s, self.amounts.supplier_currency) if foreign
+                         else None, currency_id=self.currency_id)
 
     def _counter_name(self) -> str:
         description = self.description()
@@ -288,41 +277,29 @@ class PlanBuilder:
                 if tax is not None and not tax.reverse:
                     vat_estimate += currency_round(currency_round(line.net_w, company) * tax.rate, company)
             line_amounts.append(currency_round(line.net_w, company))
-            # tax_ids always, empty without a tax: Odoo 16 puts the company's default purchase tax on a bill
-            # line sent without them (v16/107 to 111).
-            values = {"name": name, "account_id": category.odoo_account_id, "quantity": 1, "price_unit": price_unit,
-                      "tax_ids": [(6, 0, [tax.odoo_tax_id] if tax is not None else [])]}
-            if distribution:
-                values["analytic_distribution"] = distribution
-            invoice_lines.append((0, 0, values))
+            invoice_lines.append(BillLine(name, category.odoo_account_id, price_unit,
+                                          (tax.odoo_tax_id,) if tax is not None else (), distribution or None))
             labels.append(category.label or str(category.odoo_account_id))
         # A refund of a purchase is a vendor credit note; amounts stay positive, Odoo turns the signs.
-        move_type = "in_refund" if self.direction == "in" else "in_invoice"
+        kind = MoveKind.VENDOR_CREDIT_NOTE if self.direction == "in" else MoveKind.VENDOR_BILL
         invoice = (self.item.get("additionalInformation") or {}).get("invoiceInformation") or {}
         invoice_date = bookable_date(invoice.get("invoiceDate"), "the supplier's invoice",
                                       "additionalInformation.invoiceInformation.invoiceDate") or self.booked_on
-        values = {"move_type": move_type, "journal_id": journal_id, "date": self.booked_on.isoformat(),
-                  "invoice_date": invoice_date.isoformat(), "ref": item_reference(self.item),
-                  "invoice_line_ids": invoice_lines}
-        if foreign:
-            values["currency_id"] = self.currency_id
-        if invoice.get("invoiceNumber"):
-            # `ref` is the exactly-once key, so the supplier's invoice number goes to the payment reference.
-            values["payment_reference"] = clean_text(invoice["invoiceNumber"], NAME_MAX)
         due = bookable_date(invoice.get("dueDate"), "the invoice's due date",
                              "additionalInformation.invoiceInformation.dueDate")
-        if due is not None and payment is None:
-            values["invoice_date_due"] = due.isoformat()
-        narration = self.narration()
-        if narration:
-            values["narration"] = narration
-        kind = "vendor credit note" if move_type == "in_refund" else "vendor bill"
+        # `ref` is the exactly-once key, so the supplier's invoice number goes to the payment reference. A bill
+        # paid from the Wallet has no due date: it is paid.
+        draft = MoveDraft(kind, journal_id, self.booked_on, item_reference(self.item), tuple(invoice_lines),
+                          currency_id=self.currency_id if foreign else None, invoice_date=invoice_date,
+                          due_date=due if payment is None else None,
+                          payment_reference=clean_text(invoice.get("invoiceNumber") or "", NAME_MAX),
+                          narration=self.narration())
         paid = " paid from the Pleo Wallet" if payment else ""
-        summary = (f"{self.head()} · {kind} for {partner.name}{paid}: {', '.join(dict.fromkeys(labels))}"
+        summary = (f"{self.head()} · {kind.words} for {partner.name}{paid}: {', '.join(dict.fromkeys(labels))}"
                    f"{' posted' if self.post() else ' draft'}")
         return MovePlan(
             accounting_entry_id=str(self.item["accountingEntryId"]), item_type=item_type,
-            reference=item_reference(self.item), move_type=move_type, values=values, partner=partner,
+            reference=item_reference(self.item), kind=kind, draft=draft, partner=partner,
             counter_account_id=payables_id, expected_total=currency_round(self.amounts.total_w, self.company_currency),
             expected_vat=self.vat(), odoo_vat_estimate=currency_round(vat_estimate, company),
             post=self.post(), payment=payment, files=self.files(), summary=summary, **self.supplier_figures(),

@@ -9,6 +9,7 @@ from decimal import Decimal
 from exports.plans import BookingContext
 from exports.job import Booking, Job
 from integrations.odoo.errors import OdooNotFoundError, OdooServerError, OdooUserError, OdooValidationError
+from integrations.odoo.drafts import MoveKind
 from integrations.odoo.journal_items import FiguresMismatch, bill_corrections, line_corrections
 from integrations.pleo import contract
 
@@ -66,7 +67,7 @@ def _corrections_needed(job: Job, drafts: list[Booking]) -> list[Booking]:
     for booking in drafts:
         booking.lines = lines[booking.move["id"]]
         try:
-            if booking.plan.move_type == "entry":
+            if booking.plan.kind == MoveKind.JOURNAL_ENTRY:
                 booking.corrections = line_corrections(booking.plan, booking.lines,
                                                        vat_by_odoo_tax(booking.item, job.context))
             else:

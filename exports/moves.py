@@ -16,7 +16,7 @@ from integrations.odoo.errors import (
     OdooUserError,
     OdooValidationError,
 )
-from integrations.odoo.journal_items import create_values
+from integrations.odoo.drafts import create_values
 
 
 def by_reference(odoo: OdooBooks, references: list[str]) -> tuple[dict[str, dict], set[str]]:
@@ -41,7 +41,7 @@ def locked_period_apply(job: Job, bookings: list[Booking]) -> list[Booking]:
         return bookings
     kept = []
     for booking in bookings:
-        planned = date.fromisoformat(booking.plan.values["date"])
+        planned = booking.plan.draft.date
         if planned > job.lock_date or booking.move is not None:
             kept.append(booking)
         elif job.lock_date_policy == "fail":
@@ -78,7 +78,7 @@ def create(job: Job, chunk: list[Booking]) -> None:
         record.attempts += 1
         record.odoo_reference = booking.plan.reference
         record.odoo_model = MOVE_MODEL
-        record.odoo_values = create_values(booking.plan.values, partner_id=booking.partner_id,
+        record.odoo_values = create_values(booking.plan.draft, partner_id=booking.partner_id,
                                            counter_account_id=booking.plan.counter_account_id)
         record.save(update_fields=["status", "attempts", "odoo_reference", "odoo_model", "odoo_values", "updated_at"])
     try:
@@ -136,13 +136,13 @@ def read_back(booked: list[Booking], odoo: OdooBooks) -> None:
         booking.move = move
         differences = []
         booked_on = date.fromisoformat(move["date"])
-        planned = date.fromisoformat(booking.plan.values["date"])
+        planned = booking.plan.draft.date
         if booked_on != planned:
             differences.append(f"Pleo date {planned}, booked in Odoo on {booked_on} (the period was locked).")
         if booking.plan.post and move["state"] != "posted":
             differences.append(f"Odoo left it {move['state']}.")
-        if booking.plan.payment and booking.plan.post and move.get("payment_state") not in ("paid", "in_payment"):
-            differences.append(f"The Wallet payment is booked but Odoo shows the bill as {move.get('payment_state')}.")
+        if booking.plan.payment and booking.plan.post and not move["paid"]:
+            differences.append(f"The Wallet payment is booked but Odoo shows the bill as {move['payment_words']}.")
         if booking.matched:
             differences.append(booking.matched)
         booking.record.differences = " ".join(differences)

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from integrations.odoo.drafts import MoveDraft, MoveKind
+
 
 @dataclass(frozen=True)
 class CategoryTarget:
@@ -56,8 +58,8 @@ class PartnerNeed:
 @dataclass(frozen=True)
 class PaymentPlan:
     """A vendor bill paid from the Pleo Wallet: a payment entry in `journal_id` between the payables and the
-    Wallet account, reconciled with the bill (recordings 45-47). For an `in_invoice` it debits payables and
-    credits the Wallet; for an `in_refund` (money back into the Wallet) the other way round."""
+    Wallet account, reconciled with the bill (recordings 45-47). For a vendor bill it debits payables and
+    credits the Wallet; for a vendor credit note (money back into the Wallet) the other way round."""
 
     journal_id: int
     payables_account_id: int
@@ -74,8 +76,8 @@ class MovePlan:
     accounting_entry_id: str
     item_type: str
     reference: str  # Odoo `ref`; the exactly-once key
-    move_type: str  # "entry" | "in_invoice" | "in_refund"
-    values: dict  # account.move create values without partner ids; Decimals, converted by the pipeline
+    kind: MoveKind
+    draft: MoveDraft  # without the partner, found or created in Odoo by the pipeline (`partner`)
     partner: PartnerNeed | None
     counter_account_id: int
     expected_total: Decimal  # what Pleo charged, company currency

@@ -1,5 +1,4 @@
 """Receipts: downloaded from Pleo before anything is booked, attached to the Odoo records after."""
-import base64
 
 from django.conf import settings
 
@@ -80,8 +79,8 @@ def attach(job: Job, booked: list[Booking]) -> None:
     if batch:
         batches.append(batch)
     for batch in batches:
-        files = [{"name": receipt.name, "datas": base64.b64encode(receipt.content).decode(),
-                  "mimetype": receipt.content_type, "move_id": booking.move["id"]} for booking, receipt in batch]
+        files = [(booking.move["id"], receipt.name, receipt.content, receipt.content_type)
+                 for booking, receipt in batch]
         try:
             odoo.attachments_create(files)
         except (OdooConnectionError, OdooAuthenticationError):

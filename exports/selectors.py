@@ -13,6 +13,7 @@ from exports.models import ExportRecord
 from exports.plans import MovePlan, SkipPlan
 from integrations.formats import csv_amount, csv_day, csv_moment
 from integrations.models import Client
+from integrations.odoo.drafts import EntryLine
 from integrations.pleo.contract import money_to_decimal
 from integrations.pleo.errors import PleoServerError
 from integrations.selectors import odoo_company_books_get
@@ -141,11 +142,11 @@ class PreviewLine:
     account: str  # "code name"
     debit: Decimal | None = None  # journal entry lines
     credit: Decimal | None = None
-    price_unit: Decimal | None = None  # vendor bill lines
+    unit_price: Decimal | None = None  # vendor bill lines
     quantity: Decimal | None = None
     taxes: list[str] = field(default_factory=list)
     analytic: list[str] = field(default_factory=list)  # "name: 100 %"
-    amount_currency: Decimal | None = None
+    amount_in_currency: Decimal | None = None  # signed like the balance
     currency: str = ""
 
 
@@ -171,7 +172,6 @@ class PreviewEntry:
     receipts: int = 0
 
 
-_RECORD_TYPES = {"entry": "journal entry", "in_invoice": "vendor bill", "in_refund": "vendor credit note"}
 _PARTNER_ROLES = {"supplier": "supplier", "employee": "employee", "vendor": "vendor"}
 
 
@@ -208,36 +208,20 @@ class _OdooNames:
     company_currency: str = ""
 
 
-def _line_commands(plan: MovePlan) -> list[dict]:
-    commands = plan.values.get("line_ids") or plan.values.get("invoice_line_ids") or []
-    return [command[2] for command in commands]
-
-
-def _tax_ids(value) -> list[int]:
-    """Tax ids from either a plain list or Odoo's [(6, 0, ids)] command."""
-    ids = []
-    for entry in value or []:
-        if isinstance(entry, (list, tuple)) and len(entry) == 3:
-            ids.extend(entry[2])
-        else:
-            ids.append(entry)
-    return ids
-
-
 def _odoo_names(client: Client, plans: list[MovePlan]) -> _OdooNames:
     """One read per kind of record, of only the ids the plans use."""
     accounts, journals, taxes, analytics, currencies = set(), set(), set(), set(), set()
     for plan in plans:
-        journals.add(plan.values.get("journal_id"))
+        journals.add(plan.draft.journal_id)
         if plan.payment is not None:
             journals.add(plan.payment.journal_id)
             accounts.update({plan.payment.payables_account_id, plan.payment.wallet_account_id})
-        currencies.add(plan.values.get("currency_id"))
-        for line in _line_commands(plan):
-            accounts.add(line.get("account_id"))
-            taxes.update(_tax_ids(line.get("tax_ids")))
-            analytics.update(int(key) for key in (line.get("analytic_distribution") or {}))
-            currencies.add(line.get("currency_id"))
+        currencies.add(plan.draft.currency_id)
+        for line in plan.draft.lines:
+            accounts.add(line.account_id)
+            taxes.update(line.tax_ids)
+            analytics.update(int(key) for key in (line.analytic or {}))
+            currencies.add(getattr(line, "currency_id", None))
     _, books = odoo_company_books_get(client=client)
     return _OdooNames(
         accounts=books.account_names(accounts), journals=books.journal_names(journals),
@@ -247,11 +231,11 @@ def _odoo_names(client: Client, plans: list[MovePlan]) -> _OdooNames:
 
 
 def _entry_fill(entry: PreviewEntry, plan: MovePlan, names: _OdooNames) -> None:
-    values = plan.values
-    entry.record_type = _RECORD_TYPES.get(plan.move_type, plan.move_type)
-    journal_id = values.get("journal_id")
+    draft = plan.draft
+    entry.record_type = plan.kind.words
+    journal_id = draft.journal_id
     entry.journal = names.journals.get(journal_id, f"journal {journal_id} (not found in Odoo)")
-    entry.date = str(values.get("date", ""))
+    entry.date = draft.date.isoformat()
     entry.reference = plan.reference
     entry.state_after_export = "posted" if plan.post else "draft"
     entry.expected_total, entry.expected_vat = plan.expected_total, plan.expected_vat
@@ -262,23 +246,25 @@ def _entry_fill(entry: PreviewEntry, plan: MovePlan, names: _OdooNames) -> None:
         entry.partner = (f"{_PARTNER_ROLES.get(partner.role, partner.role)} {partner.name}"
                          + (f" ({partner.code})" if partner.code else "")
                          + f": found in Odoo by {found_by}, created if missing")
-    currency_id = values.get("currency_id")
-    for line in _line_commands(plan):
-        line_currency = line.get("currency_id") or currency_id
-        currency_id = currency_id or line.get("currency_id")
-        account_id = line.get("account_id")
+    currency_id = draft.currency_id
+    for line in draft.lines:
+        entry_line = isinstance(line, EntryLine)
+        line_currency = (line.currency_id if entry_line else None) or currency_id
+        currency_id = currency_id or line_currency
+        in_currency = line.amount_in_currency if entry_line else None
+        zero = Decimal(0).quantize(line.amount) if entry_line else None  # the other side, to the same decimals
         entry.lines.append(PreviewLine(
-            label=line.get("name", ""),
-            account=names.accounts.get(account_id, f"account {account_id} (not found in Odoo)"),
-            debit=line.get("debit"),
-            credit=line.get("credit"),
-            price_unit=line.get("price_unit"),
-            quantity=line.get("quantity", 1 if "price_unit" in line else None),
-            taxes=[names.taxes.get(t, f"tax {t} (not found in Odoo)") for t in _tax_ids(line.get("tax_ids"))],
+            label=line.label,
+            account=names.accounts.get(line.account_id, f"account {line.account_id} (not found in Odoo)"),
+            debit=(line.amount if line.debit else zero) if entry_line else None,
+            credit=(zero if line.debit else line.amount) if entry_line else None,
+            unit_price=None if entry_line else line.price,
+            quantity=None if entry_line else 1,
+            taxes=[names.taxes.get(t, f"tax {t} (not found in Odoo)") for t in line.tax_ids],
             analytic=[f"{names.analytics.get(int(k), f'analytic account {k}')}: {v:g} %"
-                      for k, v in (line.get("analytic_distribution") or {}).items()],
-            amount_currency=line.get("amount_currency"),
-            currency=names.currencies.get(line_currency, "") if line.get("amount_currency") is not None else "",
+                      for k, v in (line.analytic or {}).items()],
+            amount_in_currency=None if in_currency is None else in_currency if line.debit else -in_currency,
+            currency=names.currencies.get(line_currency, "") if in_currency is not None else "",
         ))
     # The company currency unless a line (or a bill) is in the purchase currency.
     entry.currency = (names.currencies.get(currency_id, f"currency {currency_id}") if currency_id

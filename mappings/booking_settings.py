@@ -183,8 +183,8 @@ def _odoo_ids_check(client: Client, values: dict, errors: dict) -> dict:
         label = f"{row['code']} {row['name']}"
         if row["retired"]:
             errors[f"{name}_id"] = f"{what}: “{label}” is {row['retired']} in Odoo. Choose an account in use."
-        elif row["account_type"] not in types:
-            found = ODOO_ACCOUNT_TYPE_LABELS.get(row["account_type"], row["account_type"])
+        elif row["type"] not in types:
+            found = ODOO_ACCOUNT_TYPE_LABELS.get(row["type"], row["type"])
             errors[f"{name}_id"] = f"{what} must be of type {_type_words(types)}; “{label}” is of type {found}."
         labels[f"{name}_label"] = label
     for name, (what, journal_type, type_words) in JOURNAL_TYPES_ALLOWED.items():

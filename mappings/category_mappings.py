@@ -114,9 +114,9 @@ def category_mapping_bulk_update(*, client: Client, rows: list[dict], by=None) -
                 if tax is None or not tax["in_company"] or tax.get("active") is False:
                     errors.append(f"{category}: Odoo {company} has no active tax with id {tax_id}. "
                                   "Refresh the list and choose again.")
-                elif tax.get("type_tax_use") != "purchase":
+                elif tax["use"] != "purchase":
                     errors.append(f"{category}: the default tax must be a purchase tax; "
-                                  f"“{tax['name']}” is a {tax.get('type_tax_use')} tax.")
+                                  f"“{tax['name']}” is a {tax['use']} tax.")
                 else:
                     description = (tax.get("description") or "").strip()
                     labels[("tax", tax_id)] = (f"{tax['name']} {description}".strip()

@@ -55,7 +55,7 @@ ODOO_CHOICES_CACHE_SECONDS = 5 * 60
 class OdooOption:
     id: int
     label: str  # "code name", as Odoo shows it
-    type: str  # account_type of an account, type of a journal
+    type: str  # Odoo's type of the account or journal
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def odoo_choices_for(*, client: Client, refresh: bool = False) -> OdooChoices:
         cached = cache.get(key)
         if cached is not None:
             return cached
-    accounts = tuple(OdooOption(row["id"], f"{row['code']} {row['name']}", row["account_type"])
+    accounts = tuple(OdooOption(row["id"], f"{row['code']} {row['name']}", row["type"])
                      for row in books.accounts())
     journals = tuple(OdooOption(row["id"], f"{row['code']} {row['name']}", row["type"]) for row in books.journals())
     choices = OdooChoices(accounts=accounts, journals=journals)

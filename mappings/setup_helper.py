@@ -21,17 +21,15 @@ class ProposedRecord:
 
     id: str  # the setting it fills, e.g. "wallet_account"; stable so a confirmation names what was shown
     record: str  # "account" or "journal"
-    values: dict
+    code: str
+    name: str
+    kind: str  # the Odoo account type or journal type it is created with
+    values: dict  # what Odoo creates it from (OdooBooks.account_create_values / journal_create_values)
     reason: str
 
     @property
     def label(self) -> str:
-        return f"{self.values['code']} {self.values['name']}"
-
-    @property
-    def kind(self) -> str:
-        """The Odoo account type or journal type it is created with."""
-        return self.values.get("account_type") or self.values.get("type", "")
+        return f"{self.code} {self.name}"
 
 
 @dataclass(frozen=True)
@@ -71,7 +69,8 @@ def setup_proposal(*, client: Client) -> list[ProposedRecord]:
         free = _free_code(code, {row["code"] for row in existing})
         values = (books.account_create_values(name=name, code=free, account_type=kind) if record == "account"
                   else books.journal_create_values(name=name, code=free, journal_type=kind))
-        proposal.append(ProposedRecord(id=setting, record=record, values=values, reason=reason))
+        proposal.append(ProposedRecord(id=setting, record=record, code=free, name=name, kind=kind, values=values,
+                                       reason=reason))
     return proposal
 
 

@@ -4,6 +4,7 @@ import would fail or drag the stand-ins in. config/ names the sandbox by string 
 django-q2 takes a task as a dotted string, which no import shows, so those are checked on their own. Each admin is
 registered once, where it is defined, and each module keeps to one job (STYLE.md: past ~400 lines it has two)."""
 import ast
+import re
 from pathlib import Path
 
 __all__: list[str] = []
@@ -97,3 +98,29 @@ def test_the_checks_see_an_import_and_a_task_by_name():
     assert _upward("exports", _imported(tree)) == []
     assert _upward("mappings", _task_paths(tree)) == [(6, "exports.tasks.client_action_run"), (7, "exports.tasks.x")]
     assert _unregistrations(tree) == [10]
+
+
+# Odoo's own names that only integrations/odoo/ may write: its models, and the fields of moves, journal items,
+# taxes, accounts, attachments and users the export and the mappings would otherwise reach into. Plain words
+# Odoo shares with everyone (`name`, `code`, `state`) are not in it.
+ODOO_MODEL = re.compile(r"^(account|res|ir|hr|mail|analytic|base)\.[a-z_.]+$")
+ODOO_FIELDS = {
+    "line_ids", "invoice_line_ids", "tax_ids", "analytic_distribution", "price_unit", "move_type",
+    "amount_currency", "tax_line_id", "amount_residual", "amount_residual_currency", "payment_state",
+    "amount_total_signed", "payment_reference", "invoice_date_due", "partner_id", "move_id", "type_tax_use",
+    "account_type", "res_model", "res_id", "datas", "mimetype", "company_ids", "group_ids", "groups_id",
+    "price_include_override", "expiration_date",
+}
+
+
+def _odoo_names(tree: ast.AST) -> list[tuple[int, str]]:
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and (node.value in ODOO_FIELDS or ODOO_MODEL.match(node.value))]
+
+
+def test_only_integrations_odoo_names_odoo_models_and_fields():
+    found = [f"{relative}:{line}: {name!r}" for _, relative, tree in _sources(PRODUCTION_APPS)
+             if relative.parts[:2] != ("integrations", "odoo") and "migrations" not in relative.parts
+             for line, name in _odoo_names(tree)]
+    assert not found, "Odoo's names outside integrations/odoo/:\n" + "\n".join(found)

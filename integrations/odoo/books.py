@@ -8,13 +8,14 @@ dicts in one shape on every version; the version differences are the dialect's (
 Nothing outside integrations/odoo names an Odoo model: the moves' own create values aside, which the
 booking builder makes and which are the same on every version (recordings 31-47 of v16 to v19).
 """
+import base64
 import html
 import re
 from datetime import date, datetime, timezone
 
 from integrations.odoo.client import OdooClient, to_decimal
 from integrations.odoo.dialects import Dialect, dialect_for
-from integrations.odoo.journal_items import jsonable
+from integrations.odoo.drafts import jsonable
 
 __all__ = [
     "OdooBooks",
@@ -32,6 +33,9 @@ SETTINGS_GROUP = "base.group_system"
 CONTACT_CREATION_GROUP = "base.group_partner_manager"
 
 MOVE_MODEL = "account.move"  # what an export record names as its Odoo record's model
+# Odoo's payment_state of a bill, in the words its list shows.
+PAYMENT_STATE_WORDS = {"not_paid": "not paid", "partial": "partially paid", "in_payment": "in payment", "paid": "paid",
+                       "reversed": "reversed", "invoicing_legacy": "paid before Odoo invoicing"}
 MOVE_FIELDS = ["name", "state", "date", "ref", "move_type", "amount_total_signed", "payment_state"]
 LINE_FIELDS = ["move_id", "account_id", "debit", "credit", "tax_line_id", "name", "amount_currency", "display_type"]
 OPEN_LINE_FIELDS = ["move_id", "account_id", "partner_id", "display_type", "amount_residual",
@@ -69,7 +73,7 @@ class OdooBooks:
         return self._names("res.currency", ids, lambda row: row["name"], ["name"])
 
     def accounts(self, *, codes=None, account_type: str | None = None, in_use_only: bool = True) -> list[dict]:
-        """The company's accounts ({id, code, name, account_type}), ordered by code."""
+        """The company's accounts ({id, code, name, type}: Odoo's account type), ordered by code."""
         domain = self.dialect.account_company_domain(self.company_id)
         if in_use_only:
             domain += self.dialect.account_in_use_domain()
@@ -77,7 +81,9 @@ class OdooBooks:
             domain.append(["code", "in", sorted(codes)])
         if account_type:
             domain.append(["account_type", "=", account_type])
-        return list(self.client.search_read("account.account", domain, ["code", "name", "account_type"], order="code"))
+        rows = self.client.search_read("account.account", domain, ["code", "name", "account_type"], order="code")
+        return [{"id": row["id"], "code": row["code"], "name": row["name"], "type": row["account_type"]}
+                for row in rows]
 
     def accounts_count(self, *, account_type: str) -> int:
         domain = (self.dialect.account_company_domain(self.company_id) + self.dialect.account_in_use_domain()
@@ -94,7 +100,7 @@ class OdooBooks:
                                       {"fields": ["code", "name", "account_type", *self.dialect.account_fields()],
                                        "context": {"active_test": False}})
         return {row["id"]: {"id": row["id"], "code": row["code"], "name": row["name"],
-                            "account_type": row.get("account_type"),
+                            "type": row.get("account_type"),
                             "in_company": self.company_id in self.dialect.account_companies_of(row),
                             "retired": self.dialect.account_retired_word if self.dialect.account_retired(row) else ""}
                 for row in rows}
@@ -152,7 +158,7 @@ class OdooBooks:
         `price_include` reads right on every version, though from 18 it is computed (87b)."""
         rows = self._read("account.tax", ids, ["name", "description", "amount", "price_include", "active",
                                                "type_tax_use", "company_id"])
-        return {row["id"]: {**row, "description": plain_text(row.get("description")),
+        return {row["id"]: {**row, "description": plain_text(row.get("description")), "use": row.get("type_tax_use"),
                             "in_company": _many2one_id(row.get("company_id")) == self.company_id} for row in rows}
 
     def tax_names(self, ids) -> dict[int, str]:
@@ -283,10 +289,11 @@ class OdooBooks:
             "ir.attachment", [["res_model", "=", "account.move"], ["res_id", "in", sorted(move_ids)]],
             ["res_id", "name"])}
 
-    def attachments_create(self, files: list[dict]) -> None:
-        """Attach files ({move_id, name, datas (base64), mimetype}) in one call."""
-        self.client.create("ir.attachment", [{"name": f["name"], "datas": f["datas"], "mimetype": f["mimetype"],
-                                              "res_model": "account.move", "res_id": f["move_id"]} for f in files])
+    def attachments_create(self, files: list[tuple[int, str, bytes, str]]) -> None:
+        """Attach files, each (move id, file name, content, content type), in one call."""
+        self.client.create("ir.attachment", [
+            {"name": name, "datas": base64.b64encode(content).decode(), "mimetype": content_type,
+             "res_model": MOVE_MODEL, "res_id": move_id} for move_id, name, content, content_type in files])
 
     # -- the integration user ---------------------------------------------------------------------------
 
@@ -342,7 +349,9 @@ def _move(row: dict) -> dict:
     """A move as read, with its number ("" for a draft from 18, `name: false`: recordings 31, 41) and its
     `company_total`: `amount_total_signed` is in the company currency (negative on a bill), where a bill in
     the supplier's currency has its `amount_total` in that currency (v17/106)."""
-    return {**row, "name": row.get("name") or "", "company_total": abs(to_decimal(row["amount_total_signed"]))}
+    return {**row, "name": row.get("name") or "", "company_total": abs(to_decimal(row["amount_total_signed"])),
+            "paid": row.get("payment_state") in ("paid", "in_payment"),
+            "payment_words": PAYMENT_STATE_WORDS.get(row.get("payment_state"), str(row.get("payment_state")))}
 
 
 def _many2one_id(value):

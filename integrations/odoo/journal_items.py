@@ -3,7 +3,7 @@
 Pure: no HTTP. The commands follow what real Odoo does with a draft's lines (odoo-contract README,
 recordings 81-86 for entries, 95-106 for bills): it rounds tax per line (globally on a new 19 company),
 balances a gap on the suspense account without a word, and moves a bill's payables line itself.
-A plan is the booking's: it gives `move_type`, `counter_account_id`, `expected_total`, `expected_vat`
+A plan is the booking's: it gives its `kind`, `counter_account_id`, `expected_total`, `expected_vat`
 and `line_amounts` (a bill's company amount per line, when in the supplier's currency).
 """
 from collections import defaultdict
@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from integrations.errors import PortalError
 from integrations.odoo.client import to_decimal
+from integrations.odoo.drafts import MoveKind
 
 
 def bill_corrections(plan, lines: list[dict], vat_by_tax: dict[int, Decimal],
@@ -31,7 +32,7 @@ def bill_corrections(plan, lines: list[dict], vat_by_tax: dict[int, Decimal],
         if commands and not corrections:
             raise FiguresMismatch(_bill_not_carried(plan))  # only the payables line is off: Odoo did not follow the VAT
         return corrections
-    sign = 1 if plan.move_type == "in_invoice" else -1
+    sign = 1 if plan.kind == MoveKind.VENDOR_BILL else -1
     product = [line for line in lines if line["display_type"] == "product"]
     if len(product) != len(plan.line_amounts):
         raise FiguresMismatch(f"Odoo's bill has {len(product)} lines where Pleo's expense has "
@@ -149,9 +150,9 @@ def is_counter_line(plan, line: dict, amount: Decimal) -> bool:
     Odoo puts a bill's payable line on the partner's own payable account, which need not be the one in
     the booking settings, so on bills it is found by its side instead.
     """
-    if plan.move_type == "entry":
+    if plan.kind == MoveKind.JOURNAL_ENTRY:
         return bool(line["account_id"]) and line["account_id"][0] == plan.counter_account_id
-    return amount < 0 if plan.move_type == "in_invoice" else amount > 0
+    return amount < 0 if plan.kind == MoveKind.VENDOR_BILL else amount > 0
 
 
 def debit_credit(amount: Decimal) -> dict:
@@ -173,43 +174,3 @@ def settles(payment: dict, bill: dict) -> str:
         return (f"{abs(open_)} {open_in} is {abs(company_open)} in the company currency on the bill and "
                 f"{abs(company_paid)} on the payment, an exchange difference")
     return ""
-
-
-def jsonable(value):
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
-
-
-def payment_values(*, reference: str, journal_id: int, date: str, payable_account_id: int, wallet_account_id: int,
-                   partner_id: int | None, amount: Decimal, currency_id: int | None = None,
-                   amount_currency: Decimal | None = None, into_wallet: bool = False) -> dict:
-    """The journal entry paying a bill from the Wallet: payables debited, the Wallet credited; the other way
-    round (`into_wallet`) for a vendor credit note, money back into the Wallet."""
-    payable = {"account_id": payable_account_id, "partner_id": partner_id, "name": reference,
-               **(debit_credit(-amount) if into_wallet else debit_credit(amount))}
-    if currency_id is not None:
-        payable["currency_id"] = currency_id
-        payable["amount_currency"] = -amount_currency if into_wallet else amount_currency
-    wallet = {"account_id": wallet_account_id, "name": reference,
-              **(debit_credit(amount) if into_wallet else debit_credit(-amount))}
-    return {"move_type": "entry", "journal_id": journal_id, "date": date, "ref": reference,
-            "line_ids": [(0, 0, payable), (0, 0, wallet)]}
-
-
-def create_values(values: dict, *, partner_id: int | None, counter_account_id: int) -> dict:
-    """A move's create values with its partner filled in (on an entry, on its counter line), as JSON."""
-    values = dict(values)
-    if partner_id:
-        if values["move_type"] == "entry":
-            values["line_ids"] = [
-                (c[0], c[1], {**c[2], "partner_id": partner_id}) if c[2].get("account_id") == counter_account_id
-                else c for c in values["line_ids"]
-            ]
-        else:
-            values["partner_id"] = partner_id
-    return jsonable(values)

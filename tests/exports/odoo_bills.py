@@ -2,8 +2,15 @@
 the arithmetic of the recordings (88 to 106), for the tests that check bills over many amounts."""
 from decimal import ROUND_HALF_UP, Decimal
 
+from integrations.odoo.drafts import move_values
+
 CENT = Decimal("0.01")
 PAYABLES = 9000  # the account id of the simulated payables line
+
+
+def odoo_values(plan) -> dict:
+    """The create values Odoo receives for the plan (amounts as Decimals, no partner yet)."""
+    return move_values(plan.draft, partner_id=None, counter_account_id=plan.counter_account_id)
 
 
 def _q(amount: Decimal) -> Decimal:
@@ -20,9 +27,9 @@ def odoo_bill_lines(plan, taxes_by_odoo_id: dict, rate: Decimal) -> list[dict]:
     """The lines Odoo stores for the create: each invoice line at its price in the bill's currency and that
     converted at Odoo's own `rate` (company currency per unit); per tax one line with the VAT of each line
     rounded and added up (a VAT-included tax taken out of the price); the payables line for the rest."""
-    sign = 1 if plan.move_type == "in_invoice" else -1
+    sign = 1 if plan.kind == "in_invoice" else -1
     lines, vat = [], {}
-    for command in plan.values["invoice_line_ids"]:
+    for command in odoo_values(plan)["invoice_line_ids"]:
         values = command[2]
         price = values["price_unit"] * values["quantity"]
         [(_, _, tax_ids)] = values["tax_ids"]

@@ -10,6 +10,7 @@ from exports.booking import booking_plan
 from exports.items import BookingRefused, item_record_facts
 from exports.plans import MovePlan
 from integrations.pleo.contract import ITEM_FAILURE_REASON_TYPES
+from tests.exports.odoo_bills import odoo_values
 
 __all__: list[str] = []
 
@@ -69,7 +70,7 @@ def test_the_first_and_last_bookable_days_are_booked(booking_fixtures, day):
     item = booking_fixtures.item("card_purchase")
     item["date"] = day
 
-    assert booking_plan(item, booking_fixtures.context).values["date"] == day[:10]
+    assert odoo_values(booking_plan(item, booking_fixtures.context))["date"] == day[:10]
 
 
 def test_long_text_with_control_characters_reaches_a_vendor_bill_cleaned_and_cut(booking_fixtures):
@@ -84,8 +85,9 @@ def test_long_text_with_control_characters_reaches_a_vendor_bill_cleaned_and_cut
     assert isinstance(plan, MovePlan)
     assert plan.partner.name.startswith("ACME Supplies yyy") and len(plan.partner.name) <= 128
     assert plan.partner.vat == "NL 123B01"
-    assert plan.values["payment_reference"].startswith("INV 42999") and len(plan.values["payment_reference"]) <= 128
-    for _, _, line in plan.values["invoice_line_ids"]:
+    reference = odoo_values(plan)["payment_reference"]
+    assert reference.startswith("INV 42999") and len(reference) <= 128
+    for _, _, line in odoo_values(plan)["invoice_line_ids"]:
         assert len(line["name"]) <= 256 and "\x00" not in line["name"] and "\x1b" not in line["name"]
 
 

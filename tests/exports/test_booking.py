@@ -11,6 +11,7 @@ from exports.plans import MovePlan, SkipPlan
 from integrations.pleo.contract import money_to_decimal
 from sandbox.pleo.scenarios import KIND_TYPES
 from tests.exports.conftest import ODOO
+from tests.exports.odoo_bills import odoo_values
 
 pytestmark = pytest.mark.django_db  # the sandbox items are generated once per session (conftest)
 
@@ -48,7 +49,7 @@ def _pleo_vat(item) -> Decimal:
 
 
 def _lines(plan: MovePlan) -> list[dict]:
-    return [command[2] for command in plan.values["line_ids"]]
+    return [command[2] for command in odoo_values(plan)["line_ids"]]
 
 
 def _odoo_entry_taxes(plan: MovePlan, context) -> Decimal:
@@ -70,7 +71,7 @@ def _odoo_bill(plan: MovePlan, context) -> tuple[Decimal, Decimal]:
     VAT included taken out of it."""
     taxes = {t.odoo_tax_id: t for t in context.taxes.values()}
     total = vat = Decimal(0)
-    for command in plan.values["invoice_line_ids"]:
+    for command in odoo_values(plan)["invoice_line_ids"]:
         line = command[2]
         price = line["price_unit"] * line["quantity"]
         [(_, _, tax_ids)] = line["tax_ids"]  # always sent, empty without a tax (Odoo 16 would add its default)
@@ -108,7 +109,7 @@ def test_every_kind_books_as_a_journal_entry_that_balances_at_create_and_carries
     context = booking_fixtures.context
     plan = booking_plan(item, context)
 
-    assert plan.move_type == "entry" and plan.values["journal_id"] == ODOO["card_journal_id"]
+    assert plan.kind == "entry" and odoo_values(plan)["journal_id"] == ODOO["card_journal_id"]
     lines = _lines(plan)
     odoo_tax = _odoo_entry_taxes(plan, context)
     assert sum(line["debit"] - line["credit"] for line in lines) + odoo_tax == 0  # Odoo accepts it as is
@@ -126,8 +127,8 @@ def test_every_kind_books_as_a_journal_entry_that_balances_at_create_and_carries
                            for line in item["accountingEntryLines"]
                            if line.get("tax") and line["tax"]["type"] != "reverse"), Decimal(0))
     assert abs(sum(line["debit"] - line["credit"] for line in others)) + non_reverse_vat == plan.expected_total
-    assert plan.values["date"] == item["date"][:10]
-    assert plan.reference in plan.values["ref"] and plan.post is True
+    assert odoo_values(plan)["date"] == item["date"][:10]
+    assert plan.reference in odoo_values(plan)["ref"] and plan.post is True
 
 
 @pytest.mark.parametrize("kind", ["card_purchase", "card_purchase_split", "out_of_pocket", "mileage", "refund"])
@@ -238,10 +239,10 @@ def test_purchase_kinds_book_as_vendor_bills_with_odoos_total_at_pleos_amount(bo
     for n in range(2):
         item = booking_fixtures.item(kind, n)
         plan = booking_plan(item, context)
-        assert plan.move_type == ("in_refund" if item["type"] == "refund" else "in_invoice")
-        assert plan.values["journal_id"] == ODOO["bill_journal_id"]
+        assert plan.kind == ("in_refund" if item["type"] == "refund" else "in_invoice")
+        assert odoo_values(plan)["journal_id"] == ODOO["bill_journal_id"]
         assert plan.counter_account_id == ODOO["payables_account_id"]
-        assert "line_ids" not in plan.values and "partner_id" not in plan.values
+        assert "line_ids" not in odoo_values(plan) and "partner_id" not in odoo_values(plan)
         total, vat = _odoo_bill(plan, context)
         foreign = item["amount"]["inSupplierCurrency"]["currency"] != "EUR"
         assert foreign == bool(plan.line_amounts)
@@ -270,8 +271,8 @@ def test_a_vendor_bill_for_a_foreign_purchase_is_in_the_suppliers_currency_with_
     context = booking_fixtures.with_context(kind_modes={"card_purchase": "vendor_bill"})
     plan = booking_plan(item, context)
     currency = item["amount"]["inSupplierCurrency"]["currency"]
-    assert plan.values["currency_id"] == context.currency_ids[currency] != context.currency_ids["EUR"]
-    prices = [command[2]["price_unit"] for command in plan.values["invoice_line_ids"]]
+    assert odoo_values(plan)["currency_id"] == context.currency_ids[currency] != context.currency_ids["EUR"]
+    prices = [command[2]["price_unit"] for command in odoo_values(plan)["invoice_line_ids"]]
     nets_s, nets_w = [], []
     for line in item["accountingEntryLines"]:
         vat = line["tax"]["amount"] if line["tax"] and line["tax"]["type"] != "reverse" else None
@@ -284,7 +285,7 @@ def test_a_vendor_bill_for_a_foreign_purchase_is_in_the_suppliers_currency_with_
     assert (plan.supplier_total, plan.supplier_currency) == (money_to_decimal(item["amount"]["inSupplierCurrency"]),
                                                              currency)
     # Paid from the Wallet in the bill's currency, so payment and bill reconcile without an exchange difference.
-    assert plan.payment.currency_id == plan.values["currency_id"]
+    assert plan.payment.currency_id == odoo_values(plan)["currency_id"]
     assert (plan.payment.amount, plan.payment.amount_currency) == (plan.expected_total, plan.supplier_total)
 
 
@@ -319,8 +320,8 @@ def test_a_fee_cannot_be_booked_as_a_vendor_bill(booking_fixtures):
 
 def test_wallet_transfers_are_journal_entries_whatever_the_mode(booking_fixtures):
     context = booking_fixtures.with_context(kind_modes={"wallet_topup": "vendor_bill", "wallet_unload": "follow_pleo"})
-    assert booking_plan(booking_fixtures.item("wallet_topup"), context).move_type == "entry"
-    assert booking_plan(booking_fixtures.item("wallet_unload"), context).move_type == "entry"
+    assert booking_plan(booking_fixtures.item("wallet_topup"), context).kind == "entry"
+    assert booking_plan(booking_fixtures.item("wallet_unload"), context).kind == "entry"
 
 
 # ------------------------------------------------------------------------------------------ follow Pleo
@@ -333,14 +334,14 @@ def test_follow_pleo_books_accounts_payable_purchases_as_bills_and_everything_el
     method = (item.get("bookkeeping") or {}).get("method")
     plan = booking_plan(item, context)
     bill = method == "accounts_payable" and item["type"] not in ("invoice_payment", "wallet_topup", "wallet_unload")
-    assert plan.move_type == ("in_invoice" if bill else "entry")
+    assert plan.kind == ("in_invoice" if bill else "entry")
 
 
 def test_follow_pleo_books_an_item_without_bookkeeping_method_as_a_journal_entry(booking_fixtures):
     item = booking_fixtures.item("card_purchase_reverse_charge")
     item["bookkeeping"] = None  # the docs' "legacy support"
     context = booking_fixtures.with_context(kind_modes={"card_purchase": "follow_pleo"})
-    assert booking_plan(item, context).move_type == "entry"
+    assert booking_plan(item, context).kind == "entry"
 
 
 # -------------------------------------------------------------------------------------- skips and modes
@@ -456,7 +457,7 @@ def test_a_negative_refund_is_booked_like_a_positive_one_because_the_type_gives_
                   item["accountingEntryLines"][0]["netAmount"]):
         money["inWalletCurrency"]["value"] *= -1
         money["inSupplierCurrency"]["value"] *= -1
-    assert booking_plan(item, booking_fixtures.context).values == positive.values
+    assert booking_plan(item, booking_fixtures.context).draft == positive.draft
 
 
 def test_lines_that_do_not_add_up_to_the_amount_are_refused_showing_both_figures(booking_fixtures):
@@ -528,7 +529,7 @@ def test_each_accounting_entry_gets_its_own_reference_holding_pleos_ids(booking_
     for item, plan in zip(items, plans, strict=True):
         assert item["accountingEntryId"] in plan.reference
         assert item["additionalInformation"]["reconciliationId"] in plan.reference
-        assert plan.values["ref"] == plan.reference
+        assert odoo_values(plan)["ref"] == plan.reference
 
 
 def test_the_move_date_is_the_date_pleo_wrote_without_time_zone_conversion():

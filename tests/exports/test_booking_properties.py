@@ -26,7 +26,7 @@ from sandbox.odoo.models import EmulatedRecord
 from sandbox.pleo.models import BookkeepingAccount, ExportItem, TaxCode
 from sandbox.pleo.scenarios import export_items_generate, line_tax, money_cents
 from sandbox.pleo.services import export_job_create
-from tests.exports.odoo_bills import odoo_bill_corrected, odoo_bill_lines
+from tests.exports.odoo_bills import odoo_bill_corrected, odoo_bill_lines, odoo_values
 
 __all__: list[str] = []
 
@@ -91,7 +91,7 @@ def odoo_entry_lines(plan: MovePlan, taxes_by_odoo_id: dict) -> list[dict]:
     """The lines Odoo stores for the create: ours, plus a tax line per taxed line (rate x line, half-up,
     on the line's side; reverse charge adds +VAT and -VAT), in the shape the pipeline reads back."""
     lines, next_id = [], 1
-    for _, _, values in plan.values["line_ids"]:
+    for _, _, values in odoo_values(plan)["line_ids"]:
         lines.append({"id": next_id, "account_id": [values["account_id"], ""], "name": values["name"],
                       "debit": values["debit"], "credit": values["credit"], "tax_line_id": False})
         next_id += 1
@@ -141,7 +141,7 @@ def assert_bill_at_pleos_figures(item: dict, plan: MovePlan, context, taxes_by_o
     commands = bill_corrections(plan, lines, vat_by_odoo_tax(item, context),
                                 vat_by_odoo_tax(item, context, supplier=True))
     final = odoo_bill_corrected(lines, commands, foreign=foreign)
-    sign = 1 if plan.move_type == "in_invoice" else -1
+    sign = 1 if plan.kind == "in_invoice" else -1
     [payables] = [line for line in final if line["display_type"] == "payment_term"]
     assert -sign * balance_of([payables]) == money_to_decimal(item["amount"]["inWalletCurrency"])
     assert -sign * payables["amount_currency"] == money_to_decimal(item["amount"]["inSupplierCurrency"])
@@ -202,8 +202,8 @@ def test_every_accepted_item_books_pleos_total_and_vat_balanced(booking_fixtures
         pleo_vat = pleo_vat_by_tax(item)
         assert plan.expected_total == pleo_total
         assert plan.expected_vat == sum(pleo_vat.values(), Decimal(0))
-        assert_no_floats(plan.values)
-        if plan.move_type != "entry":
+        assert_no_floats(odoo_values(plan))
+        if plan.kind != "entry":
             assert_bill_at_pleos_figures(item, plan, context, taxes_by_odoo_id)
             return
         lines = odoo_entry_lines(plan, taxes_by_odoo_id)
@@ -248,7 +248,7 @@ def test_absurd_amounts_are_refused_with_a_reason_never_a_crash(booking_fixtures
             return
         total = money_to_decimal(item["amount"]["inWalletCurrency"])
         assert plan.expected_total == abs(total) and 0 < abs(total) < Decimal(10**13)
-        assert_no_floats(plan.values)
+        assert_no_floats(odoo_values(plan))
 
     check()
 

@@ -49,9 +49,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {entry.record_type} in {entry.journal}, {entry.date}, {entry.reference}, "
                               f"{entry.state_after_export}" + (f", partner {entry.partner}" if entry.partner else ""))
             for line in entry.lines:
-                amount = (f"{line.price_unit} × {line.quantity}" if line.price_unit is not None
+                amount = (f"{line.unit_price} × {line.quantity}" if line.unit_price is not None
                           else f"debit {line.debit or 0} / credit {line.credit or 0}")
-                foreign = f" ({line.amount_currency} {line.currency})" if line.currency else ""
+                foreign = f" ({line.amount_in_currency} {line.currency})" if line.currency else ""
                 extras = "".join([f", tax {', '.join(line.taxes)}" if line.taxes else "",
                                   f", analytic {', '.join(line.analytic)}" if line.analytic else ""])
                 self.stdout.write(f"    {line.account}: {amount}{foreign}{extras}")

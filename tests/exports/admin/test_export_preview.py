@@ -64,7 +64,7 @@ def test_preview_shows_the_exact_journal_entry_of_each_pending_expense(admin_bro
                       for a in odoo_admin.search_read("account.analytic.account", [], ["code", "name"])}
     assert taxed.analytic and all(a.rsplit(":", 1)[0] in analytic_names for a in taxed.analytic)
     assert all(a.rsplit(":", 1)[0] in text for a in taxed.analytic)
-    foreign = next(e for e in booked if any(line.amount_currency is not None for line in e.lines))
+    foreign = next(e for e in booked if any(line.amount_in_currency is not None for line in e.lines))
     assert foreign.currency == "USD" and any(line.currency == "USD" for line in foreign.lines)
     employee = next(e for e in booked if e.summary.split()[1] == "out_of_pocket")
     assert employee.partner.startswith("employee ") and employee.partner in text
@@ -94,7 +94,7 @@ def test_preview_shows_vendor_bill_lines_and_the_wallet_payment(admin_browser, e
     for bill in bills:
         assert bill.journal == bill_journal
         assert bill.partner.startswith("supplier ")
-        assert all(line.price_unit is not None and line.debit is None for line in bill.lines)
+        assert all(line.unit_price is not None and line.debit is None for line in bill.lines)
         assert "reconciled with the bill" in bill.payment and str(bill.expected_total) in bill.payment
 
 

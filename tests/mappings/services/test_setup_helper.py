@@ -24,7 +24,7 @@ def test_proposal_lists_what_odoo_lacks_and_creates_nothing(connected_client, od
     proposal = setup_proposal(client=connected_client)
     assert [p.id for p in proposal] == ["wallet_account", "out_of_pocket_account", "card_journal"]
     wallet = proposal[0]
-    assert wallet.values["account_type"] == "asset_current" and wallet.label == "109900 Pleo Wallet"
+    assert wallet.kind == "asset_current" and wallet.label == "109900 Pleo Wallet"
     assert proposal[2].values == {"name": "Pleo", "code": "PLEO", "type": "general", "company_id": 1}
     assert "Pleo Wallet" not in names(odoo_admin, "account.account")
 
