@@ -136,8 +136,8 @@ def _history_insert(*, records: int) -> None:
             INSERT INTO exports_exportrecord (client_id, pleo_accounting_entry_id, pleo_job_id, export_run_id, kind,
                 entry_date, supplier, spender, description, amount, currency, vat_amount, status, odoo_reference,
                 odoo_model, odoo_record_id, odoo_name, odoo_state, odoo_url, booked_date, attempts, last_error,
-                failure_reason_type, differences, odoo_drift, pleo_payload, odoo_values, reported_to_pleo_at,
-                created_at, updated_at)
+                failure_reason_type, failure_detail, differences, odoo_drift, pleo_payload, odoo_values,
+                reported_to_pleo_at, created_at, updated_at)
             SELECT r.client_id, r.id || '-' || k, r.pleo_job_id, r.id, 'card_purchase', r.created_at::date,
                    'Supplier ' || (k %% 40), 'Spender ' || (k %% 7), 'Expense ' || k, (k %% 500) + 0.5, 'EUR',
                    ((k %% 500) + 0.5) * 0.21, s.status, 'PLEO/' || r.id || '-' || k,
@@ -147,8 +147,8 @@ def _history_insert(*, records: int) -> None:
                    CASE WHEN s.status = 'failed' THEN 2 ELSE 1 END,
                    CASE WHEN s.status = 'failed' THEN 'No Odoo account for the Pleo category Travel: map it.'
                         ELSE '' END,
-                   CASE WHEN s.status = 'failed' THEN 'missing_account_mapping' ELSE '' END, '', '', '{}', '{}',
-                   r.finished_at, r.created_at, r.finished_at
+                   CASE WHEN s.status = 'failed' THEN 'missing_account_mapping' ELSE '' END, '{}', '', '', '{}',
+                   '{}', r.finished_at, r.created_at, r.finished_at
             FROM exports_exportrun r
             CROSS JOIN generate_series(1, %s) AS k
             CROSS JOIN LATERAL (SELECT CASE WHEN (r.id + k) %% 50 = 0 THEN 'failed'
