@@ -1,4 +1,5 @@
-"""State of the Pleo sandbox: companies, tokens, reference data, export jobs and injected faults.
+"""State of the Pleo sandbox: companies, tokens, reference data, export jobs, webhook subscriptions and
+injected faults.
 
 Every table keeps an integer primary key (the paging order behind the opaque cursors) and a public
 `uuid`, because Pleo's ids are UUIDs.
@@ -23,9 +24,13 @@ __all__ = [
     "File",
     "Installation",
     "FaultRule",
+    "WebhookSubscription",
+    "WebhookFault",
     "JobStatus",
     "JobItemStatus",
     "FaultKind",
+    "SubscriptionStatus",
+    "WebhookFaultKind",
 ]
 
 
@@ -55,6 +60,20 @@ class FaultKind(models.TextChoices):
     TIMEOUT = "timeout"  # the call is applied, then the caller waits in vain for the answer
     HTML_PAGE = "html_page"  # 200 OK with a maintenance web page instead of JSON
     TRUNCATED_JSON = "truncated_json"  # 200 OK with half of the real JSON body, sent complete
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+
+
+class WebhookFaultKind(models.TextChoices):
+    BAD_SIGNATURE = "bad_signature"  # signed with a key that is not the subscription's secret
+    STALE_TIMESTAMP = "stale_timestamp"  # webhook-timestamp 10 minutes old, correctly signed over it
+    DUPLICATE = "duplicate"  # the same delivery (webhook-id, body) sent twice
+    OUT_OF_ORDER = "out_of_order"  # held back until the next delivery has gone out, or 2 s
+    LOST = "lost"  # never sent
+    BURST = "burst"  # 50 deliveries of the event at once, each its own webhook-id and eventId
 
 
 class Organisation(models.Model):
@@ -345,3 +364,38 @@ class FaultRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} x{self.remaining} on {self.method} {self.path_prefix}"
+
+
+class WebhookSubscription(models.Model):
+    """An endpoint subscribed to event types by one token; only that token sees or changes it."""
+
+    uuid = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    api_token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="webhook_subscriptions")
+    endpoint_url = models.CharField(max_length=2000)
+    event_types = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
+    endpoint_auth = models.JSONField(default=dict, blank=True)  # EndpointAuth: {"type": "NONE"|"BASIC", ...}
+    custom_headers = models.JSONField(default=dict, blank=True)
+    secret = models.CharField(max_length=100)  # whsec_ + base64 of 24 random bytes
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_url} {self.event_types} ({self.status})"
+
+
+class WebhookFault(models.Model):
+    """"The next `remaining` webhook deliveries for this company's events go wrong as `kind`"."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="webhook_faults")
+    kind = models.CharField(max_length=20, choices=WebhookFaultKind.choices)
+    remaining = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.kind} x{self.remaining} for {self.company}"

@@ -297,7 +297,9 @@ def export_job_create(
     created_by: uuid.UUID | None = None,
     vendor_based_bookkeeping: bool = False,
 ) -> ExportJob:
-    """A pending job holding these export items, as when a user clicks Export in Pleo."""
+    """A pending job holding these export items, as when a user clicks Export in Pleo.
+
+    Subscribers to v1.export-job.created hear of it after the commit (sandbox.pleo.webhooks)."""
     foreign = [item.uuid for item in items if item.company_id != company.pk]
     if foreign:
         raise SandboxApiError(400, "VALIDATION_ERROR", f"Accounting entries of another company: {foreign[:3]}")
@@ -312,6 +314,9 @@ def export_job_create(
         expires_in=JOB_EXPIRES_IN,
     )
     ExportJobItem.objects.bulk_create([ExportJobItem(job=job, export_item=item) for item in items])
+    from sandbox.pleo.webhooks import export_job_created_deliver  # webhooks builds on views, which import us
+
+    export_job_created_deliver(job=job, number_of_items=len(items))  # sent once this transaction commits
     return job
 
 

@@ -1,7 +1,7 @@
 """The Pleo subset's paths, mounted at /sandbox/pleo/ so a portal's Pleo base URL is http://<host>/sandbox/pleo."""
 from django.urls import path, re_path
 
-from sandbox.pleo import views
+from sandbox.pleo import views, webhooks
 
 __all__ = ["urlpatterns"]
 
@@ -27,6 +27,9 @@ urlpatterns = [
     path("v1/introspect", views.introspect),
     path("v1/installations/me", views.installation),
     path("v1/installations/me:activate", views.installation_activate),
+    path("v1/subscriptions", webhooks.subscriptions),
+    path("v1/subscriptions/<str:subscription_id>", webhooks.subscription),
+    path("v1/subscriptions/<str:subscription_id>/secret", webhooks.subscription_secret),
     path("files/<str:file_id>", views.file_download),
     re_path(r"^(?P<rest>.*)$", views.not_found),
 ]

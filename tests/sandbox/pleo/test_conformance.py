@@ -31,8 +31,6 @@ EXAMPLES = {
     "tax-code-create-request.json": "TaxCodeCreateUpdateModel",
     "chart-of-accounts-page.json": "CursorPaginatedResponseBookkeepingAccountRestModelV1",
 }
-# The webhook-subscription operations are in the subset but not served by the sandbox (no webhooks yet).
-NOT_SERVED = {"/v1/subscriptions", "/v1/subscriptions/{id}", "/v1/subscriptions/{id}/secret"}
 
 
 def test_sandbox_serves_the_same_contract_as_the_shared_folder():
@@ -58,7 +56,7 @@ def test_strict_validation_catches_an_undeclared_field_and_a_bad_enum():
 def _served_operations() -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
-        for path, ops in spec()["paths"].items() if path not in NOT_SERVED
+        for path, ops in spec()["paths"].items()
         for method in ops if method in ("get", "post", "put", "delete")
     }
 
@@ -183,6 +181,19 @@ def test_full_scenario_through_every_endpoint_matches_the_contract(client):
                "failureReasonType": "accounting_system_unreachable"}, expect=202)
     pleo("GET", "/v3/export-jobs", f"/v3/export-jobs?company_id={cid}&limit=1", expect=200)
     pleo("POST", "/v1/installations/me:activate", "/v1/installations/me:activate", expect=200)
+
+    # --- webhook subscriptions (the portal subscribes each connection to new export jobs)
+    wanted = {"endpointUrl": "https://portal.example/webhooks/pleo/1/", "eventTypes": ["v1.export-job.created"]}
+    subscription = pleo("POST", "/v1/subscriptions", "/v1/subscriptions", body=wanted, expect=200).json()["data"]
+    sid = subscription["id"]
+    pleo("GET", "/v1/subscriptions", "/v1/subscriptions?event_types=v1.export-job.created", expect=200)
+    pleo("GET", "/v1/subscriptions/{id}", f"/v1/subscriptions/{sid}", expect=200)
+    pleo("PUT", "/v1/subscriptions/{id}", f"/v1/subscriptions/{sid}", body={**wanted, "status": "INACTIVE"},
+         expect=200)
+    secret = pleo("GET", "/v1/subscriptions/{id}/secret", f"/v1/subscriptions/{sid}/secret", expect=200)
+    assert secret.json()["data"]["secretKey"].startswith("whsec_")
+    pleo("DELETE", "/v1/subscriptions/{id}", f"/v1/subscriptions/{sid}", expect=204)
+    pleo("GET", "/v1/subscriptions/{id}", f"/v1/subscriptions/{sid}", expect=404)
 
     seen_ok = {(method, path) for method, path, status in pleo.seen if status < 300}
     assert _served_operations() - seen_ok == set()
