@@ -197,6 +197,13 @@ RECEIPT_MAX_BYTES = env.int("RECEIPT_MAX_BYTES", default=30 * 1024 * 1024)
 PLEO_API_BASE_URL = env.str("PLEO_API_BASE_URL", default="https://external.pleo.io")
 PLEO_TIMEOUT_SECONDS = (env.float("PLEO_CONNECT_TIMEOUT", default=5.0), env.float("PLEO_READ_TIMEOUT", default=60.0))
 PLEO_MAX_RETRIES = env.int("PLEO_MAX_RETRIES", default=3)
+# Where Pleo delivers its webhooks: the portal's address as Pleo reaches it (https in production), e.g.
+# https://portal.firm.nl; unset, no client is subscribed and the poll alone finds new export jobs.
+PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="").rstrip("/")
+if PORTAL_PUBLIC_URL and not DEBUG and not PORTAL_PUBLIC_URL.startswith("https://"):
+    raise ImproperlyConfigured("PORTAL_PUBLIC_URL must be an https:// address outside local demo mode.")
+# With an active webhook subscription the poll is the backstop for lost deliveries and runs this seldom.
+PLEO_WEBHOOK_POLL_MINUTES = env.int("PLEO_WEBHOOK_POLL_MINUTES", default=30)
 
 # Export history
 # Days the export history is kept before the daily purge removes settled records (0: forever). Ten years

@@ -8,8 +8,10 @@ from django.contrib import admin, messages
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
+from dashboard.selectors import pleo_webhook_words
 from exports.choices import ExportRecordStatus
 from exports.failures import export_failure_causes
 from exports.client_actions import client_action_progress, export_runs_for
@@ -50,6 +52,7 @@ def _connection_box(client: Client, attribute: str, model_name: str, label: str)
         # What needs reading first; the checks that passed fold away (a report is a dozen rows).
         "checks": [check for check in checks if check["passed"] is not True],
         "checks_passed": [check for check in checks if check["passed"] is True],
+        "webhook": pleo_webhook_words(connection, now=timezone.now()) if label == "Pleo" else None,
     }
 
 

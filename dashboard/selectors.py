@@ -18,7 +18,7 @@ from django_q.models import Schedule
 from exports.choices import FINISHED_RUNS, ExportRecordStatus, ExportRunStatus
 from exports.models import ExportRecord, ExportRun
 from exports.schedules import poll_schedule_name
-from integrations.choices import ClientStatus
+from integrations.choices import ClientStatus, WebhookStatus
 from integrations.formats import moment
 from integrations.health import KEY_EXPIRY_WARNING_DAYS
 from integrations.models import Client
@@ -26,6 +26,7 @@ from mappings.choices import SyncRunStatus
 from mappings.models import SyncRun
 
 __all__ = [
+    "pleo_webhook_words",
     "STALE_EXPORT_DAYS",
     "MANY_WAITING",
     "ConnectionState",
@@ -82,6 +83,8 @@ class DashboardRow:
     changed_in_odoo_url: str = ""
     last_run: dict | None = None  # the last finished run: finished_at, status, exported, failed, skipped
     reasons: list[tuple[int, str, str]] = field(default_factory=list)  # (level, text, the page to see or fix it)
+    webhook: str = ""  # what Pleo's webhook does for the client, in a few words
+    webhook_problem: str = ""
 
     @property
     def name(self) -> str:
@@ -194,6 +197,25 @@ def _connection_state(client: Client, attribute: str, label: str) -> ConnectionS
     return ConnectionState(label, "verified", "verified", url)
 
 
+def pleo_webhook_words(pleo, *, now: datetime) -> tuple[str, str]:
+    """(what Pleo's webhook does for the connection, a problem to fix or ""), for the dashboard and client page."""
+    if pleo is None:
+        return "", ""
+    problem = ""
+    if pleo.webhook_status == WebhookStatus.ACTIVE:
+        text = (f"webhook: last delivery {_when(pleo.webhook_delivered_at)}" if pleo.webhook_delivered_at
+                else "webhook active, no delivery yet")
+    elif pleo.webhook_status == WebhookStatus.FAILED:
+        text = "webhook not working"
+        problem = f"Pleo's webhook is not working ({pleo.webhook_problem.rstrip('.')}): new jobs wait for the poll"
+    else:
+        text = "no webhook: new jobs are found by the poll"
+    if pleo.webhook_refused_at and pleo.webhook_refused_at > now - timedelta(hours=24):
+        problem = problem or (f"a Pleo webhook delivery was refused ({_when(pleo.webhook_refused_at)}): its signature, "
+                              "time or company did not check out; press Verify to renew the subscription")
+    return text, problem
+
+
 def _failures_url(client_id: int | None, since: datetime) -> str:
     # The same three conditions as the counts, so the list behind a figure holds exactly that many records.
     params = {"status__exact": ExportRecordStatus.FAILED, "updated_at__gte": since.isoformat()}
@@ -213,6 +235,8 @@ def _reasons(row: DashboardRow, now: datetime) -> list[tuple[int, str, str]]:
         records = "exported record" + (" was" if row.changed_in_odoo == 1 else "s were")
         reasons.append((FAILURES, f"{row.changed_in_odoo} {records} changed in Odoo since (cancelled, deleted, reset "
                                   "or a new total): book them again from the export history", row.changed_in_odoo_url))
+    if row.webhook_problem:
+        reasons.append((SYNC, row.webhook_problem, row.pleo.url))
     if row.last_sync_status == SyncRunStatus.FAILED:
         reasons.append((SYNC, "the last sync failed", row.last_sync_url))
     if not row.paused:
@@ -293,6 +317,7 @@ def dashboard_build(*, user, filters: DashboardFilters | None = None) -> Dashboa
             changed_in_odoo_url=reverse("admin:exports_exportrecord_changelist") + "?" + urlencode(
                 {"client__id__exact": client.pk, "odoo_drift__gt": ""}),
         )
+        row.webhook, row.webhook_problem = pleo_webhook_words(pleo, now=now)
         row.reasons = _reasons(row, now)
         rows.append(row)
     rows.sort(key=DashboardRow.sort_key)

@@ -25,7 +25,8 @@ LOCK_LEASE = timedelta(seconds=settings.Q_CLUSTER["timeout"])
 def client_export_lock(*, client: Client):
     """Hold the client's export lease for the duration of the block, or raise ExportBusyError.
 
-    One conditional UPDATE takes the lease, so two workers (or two machines) cannot both win it.
+    One conditional UPDATE takes the lease, so two workers (or two machines) cannot both win it; it also
+    clears a webhook's wish for an export (exports/webhooks.py): the run about to read Pleo's queue fulfils it.
     """
     holder = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
     try:
@@ -35,7 +36,7 @@ def client_export_lock(*, client: Client):
     now = timezone.now()
     taken = ExportLock.objects.filter(client=client).filter(
         Q(locked_until__isnull=True) | Q(locked_until__lt=now)
-    ).update(holder=holder, locked_until=now + LOCK_LEASE)
+    ).update(holder=holder, locked_until=now + LOCK_LEASE, export_wanted_at=None)  # this run reads the queue
     if not taken:
         raise ExportBusyError(f"An export of {client} is already running; this one was not started.")
     _runs_of_stopped_workers_close(client)

@@ -180,6 +180,9 @@ class ExportLock(models.Model):
     )
     holder = models.CharField(_("held by"), max_length=100, blank=True)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    # Set by a webhook delivery that queued an export (exports/webhooks.py), cleared when a run starts reading
+    # Pleo's queue: while it is set, further deliveries of the client queue nothing.
+    export_wanted_at = models.DateTimeField(_("export wanted since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("export lock")

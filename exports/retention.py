@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from exports.choices import FINISHED_RUNS, ExportRecordStatus
 from exports.models import ExportAttempt, ExportRecord, ExportRun
+from integrations.webhooks import webhook_deliveries_prune
 
 __all__ = ["PurgeCounts", "export_history_cutoff", "export_history_purge"]
 
@@ -61,6 +62,8 @@ def export_history_purge(*, now: datetime | None = None, dry_run: bool = False,
     Works through ids in batches of `batch_size`, each batch in its own transaction, so a million rows never
     sit in memory and an interrupted purge simply continues on its next run. `dry_run` only counts.
     """
+    if not dry_run:
+        webhook_deliveries_prune()  # the ids of Pleo's webhook deliveries, kept a week against replays
     cutoff = export_history_cutoff(now=now)
     if cutoff is None:
         return PurgeCounts()

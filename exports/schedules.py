@@ -1,6 +1,7 @@
 """The django-q2 schedules the portal needs, declared in code and put in place idempotently (STYLE C12).
 
-Per client: poll the Pleo export queue every `poll_interval_minutes`, sync taxes and tags hourly, check
+Per client: poll the Pleo export queue every `poll_interval_minutes` (every PLEO_WEBHOOK_POLL_MINUTES at
+least while Pleo's webhook announces new jobs), sync taxes and tags hourly, check
 daily what changed in Odoo to what was exported (exports/drift.py).
 
 Pausing: a paused client's schedules stay in place with `repeats=0`. django-q2's scheduler only picks
@@ -8,9 +9,11 @@ schedules with `repeats != 0` (django_q/scheduler.py: `.exclude(repeats=0)`), so
 admin still lists them, paused, with their last task. Resuming sets `repeats=-1` (forever) and `next_run`
 to now. (Moving `next_run` far away would be a time bomb; deleting would lose the last-task link.)
 """
+from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
 
+from integrations.choices import WebhookStatus
 from integrations.models import Client
 
 __all__ = [
@@ -41,8 +44,12 @@ def poll_schedule_name(*, client_id: int) -> str:
 
 def client_schedule_specs(*, client: Client) -> list[dict]:
     """The schedules one client needs: name plus the Schedule fields update_or_create sets."""
-    settings = getattr(client, "booking_settings", None)
-    minutes = settings.poll_interval_minutes if settings is not None else DEFAULT_POLL_MINUTES
+    booking = getattr(client, "booking_settings", None)
+    minutes = booking.poll_interval_minutes if booking is not None else DEFAULT_POLL_MINUTES
+    pleo = getattr(client, "pleo_connection", None)
+    if pleo is not None and pleo.webhook_status == WebhookStatus.ACTIVE:
+        # Pleo announces new jobs (exports/webhooks.py): the poll only catches deliveries that never came.
+        minutes = max(minutes, settings.PLEO_WEBHOOK_POLL_MINUTES)
     kwargs = f"client_id={client.pk}"
     return [
         {"name": poll_schedule_name(client_id=client.pk), "func": "exports.tasks.export_queue_poll",
@@ -60,7 +67,7 @@ def client_schedule_specs(*, client: Client) -> list[dict]:
 def client_schedules_ensure(*, client: Client) -> list[Schedule]:
     """Create or update the client's schedules; paused while the client is paused (see module docstring)."""
     # Read afresh: the caller's instance may predate a settings change or a pause.
-    client = Client.objects.select_related("booking_settings").get(pk=client.pk)
+    client = Client.objects.select_related("booking_settings", "pleo_connection").get(pk=client.pk)
     schedules = []
     for spec in client_schedule_specs(client=client):
         name = spec.pop("name")

@@ -1,12 +1,18 @@
 """django-q2 tasks: one-line wrappers named after their service, taking ids (STYLE C10)."""
 
-__all__ = ["export_queue_poll", "export_records_drift_check", "tax_mapping_sync", "tag_sync"]
+__all__ = ["export_queue_poll", "export_wanted_run", "export_records_drift_check", "tax_mapping_sync", "tag_sync"]
 
 
 def export_queue_poll(client_id: int, triggered_by: str = "schedule") -> None:
     from exports.services import export_queue_poll as poll
 
     poll(client_id=client_id, triggered_by=triggered_by)
+
+
+def export_wanted_run(client_id: int) -> None:
+    from exports.webhooks import export_wanted_run as run
+
+    run(client_id=client_id)
 
 
 def export_records_drift_check(client_id: int) -> None:

@@ -6,9 +6,11 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from integrations import services, verify_odoo, verify_pleo
+from integrations.choices import WebhookStatus
 from integrations.errors import PortalError
 from integrations.forms import OdooConnectionForm, PleoConnectionForm
 from integrations.models import Client, ClientAction, OdooConnection, PleoConnection
+from integrations.webhooks import webhook_endpoint_url
 
 __all__ = ["ClientScopedMixin", "ClientFilter", "ClientScopedAdmin", "OdooConnectionAdmin", "PleoConnectionAdmin",
            "ClientActionAdmin"]
@@ -179,7 +181,9 @@ class PleoConnectionAdmin(ConnectionAdminMixin, ClientScopedAdmin):
     list_filter = ["verification_passed"]
     search_fields = ["client__name", "company_name", "company_id"]
     list_select_related = ["client"]
-    readonly_fields = ["verified_at", "display_check_report"]
+    readonly_fields = ["verified_at", "display_check_report", "webhook_status", "display_webhook_address",
+                       "webhook_problem", "webhook_checked_at", "webhook_delivered_at", "webhook_refused_count",
+                       "webhook_refused_at"]
     history_list_display = ["api_base_url", "company_id", "company_name"]
     fieldsets = [
         (None, {"fields": ["client", "api_base_url", "new_api_token"]}),
@@ -187,7 +191,16 @@ class PleoConnectionAdmin(ConnectionAdminMixin, ClientScopedAdmin):
                      "description": "Filled in by Verify when the token belongs to one company; enter the id "
                                     "when it belongs to an organisation."}),
         ("Last verification", {"fields": ["verified_at", "display_check_report"]}),
+        ("Pleo's webhook", {"fields": ["webhook_status", "display_webhook_address", "webhook_problem",
+                                       "webhook_checked_at", "webhook_delivered_at", "webhook_refused_count",
+                                       "webhook_refused_at"],
+                            "description": "Pleo announces new export jobs here, so they are exported at once; "
+                                           "Verify subscribes or repairs it (README: Pleo's webhooks)."}),
     ]
+
+    @admin.display(description="delivered to")
+    def display_webhook_address(self, obj):
+        return webhook_endpoint_url(obj) if obj.pk and obj.webhook_status == WebhookStatus.ACTIVE else "-"
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -31,3 +31,11 @@ class ClientActionStatus(models.TextChoices):
     @classmethod
     def busy(cls) -> list[str]:
         return [cls.QUEUED, cls.RUNNING]
+
+
+class WebhookStatus(models.TextChoices):
+    """The Pleo connection's subscription to new export jobs (integrations/webhooks.py)."""
+
+    NONE = "none", _("Not subscribed")
+    ACTIVE = "active", _("Active")
+    FAILED = "failed", _("Not working")

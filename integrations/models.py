@@ -1,11 +1,13 @@
 """Clients of the firm and their Pleo and Odoo connections, plus the two abstract bases every app uses."""
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from encrypted_fields.fields import EncryptedCharField
 from simple_history.models import HistoricalRecords
 
-from integrations.choices import ClientActionKind, ClientActionStatus, ClientStatus
+from integrations.choices import ClientActionKind, ClientActionStatus, ClientStatus, WebhookStatus
 
 __all__ = [
     "TimeStampedModel",
@@ -15,6 +17,7 @@ __all__ = [
     "ConnectionHealth",
     "OdooConnection",
     "PleoConnection",
+    "WebhookDelivery",
     "ClientAction",
 ]
 
@@ -120,6 +123,9 @@ class ConnectionHealth(models.Model):
 
 
 HEALTH_FIELDS = ["failing_since", "last_failure", "credentials_refused_at"]
+WEBHOOK_FIELDS = ["webhook_endpoint_id", "webhook_subscription_id", "webhook_secret", "webhook_status",
+                  "webhook_problem", "webhook_checked_at", "webhook_delivered_at", "webhook_refused_at",
+                  "webhook_refused_count"]
 
 
 class OdooConnection(ConnectionHealth, ClientOwnedModel):
@@ -182,9 +188,23 @@ class PleoConnection(ConnectionHealth, ClientOwnedModel):
     # Counted by each export poll: the dashboard cannot ask Pleo live for hundreds of clients.
     queue_waiting = models.PositiveIntegerField(_("waiting in Pleo"), null=True, blank=True, editable=False)
     queue_checked_at = models.DateTimeField(_("Pleo queue checked"), null=True, blank=True, editable=False)
+    # Pleo's webhook (integrations/webhooks.py): deliveries come to /webhooks/pleo/<webhook_endpoint_id>/, a
+    # random id that names no client; the secret that signs them is kept encrypted like the token.
+    webhook_endpoint_id = models.UUIDField(_("webhook address id"), unique=True, default=uuid.uuid4, editable=False)
+    webhook_subscription_id = models.CharField(_("Pleo subscription id"), max_length=64, blank=True, editable=False)
+    webhook_secret = EncryptedCharField(_("webhook secret"), max_length=500, null=True, blank=True,
+                                        editable=False)  # null until subscribed: the field stores "" as null
+    webhook_status = models.CharField(_("webhook"), max_length=10, choices=WebhookStatus.choices,
+                                      default=WebhookStatus.NONE, editable=False)
+    webhook_problem = models.TextField(_("webhook problem"), blank=True, editable=False)
+    webhook_checked_at = models.DateTimeField(_("webhook checked"), null=True, blank=True, editable=False)
+    webhook_delivered_at = models.DateTimeField(_("last webhook delivery"), null=True, blank=True, editable=False)
+    webhook_refused_at = models.DateTimeField(_("last refused delivery"), null=True, blank=True, editable=False)
+    webhook_refused_count = models.PositiveIntegerField(_("refused deliveries"), default=0, editable=False)
 
     history = HistoricalRecords(
         excluded_fields=HEALTH_FIELDS + ["api_token", "check_report", "queue_waiting", "queue_checked_at"]
+        + WEBHOOK_FIELDS
     )
 
     class Meta:
@@ -194,6 +214,24 @@ class PleoConnection(ConnectionHealth, ClientOwnedModel):
 
     def __str__(self) -> str:
         return f"Pleo of {self.client}"
+
+
+class WebhookDelivery(models.Model):
+    """A delivery from Pleo that passed its signature check: its id is refused a second time (a replay)."""
+
+    connection = models.ForeignKey(to=PleoConnection, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    webhook_id = models.CharField(max_length=100)
+    event_type = models.CharField(max_length=100)
+    job_id = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [models.UniqueConstraint(fields=["connection", "webhook_id"],
+                                               name="%(app_label)s_%(class)s_once")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.webhook_id}"
 
 
 class ClientAction(ClientOwnedModel):

@@ -12,6 +12,7 @@ from integrations.pleo.errors import (
 from integrations.selectors import pleo_client_for
 from integrations.services import model_update
 from integrations.transport import url_policy_check
+from integrations.webhooks import pleo_webhook_subscribe
 
 __all__ = ["PLEO_REQUIRED_SCOPES", "PLEO_CHECK_TITLES", "pleo_connection_verify", "pleo_company_choose"]
 
@@ -23,12 +24,13 @@ PLEO_CHECK_TITLES = {
     "token": "Pleo accepts the API token",
     "scopes": "The token may read and report exports",
     "company": "The Pleo company is reachable with this token",
+    "webhook": "Pleo announces new export jobs to the portal (webhook)",
 }
 
 
 def pleo_connection_verify(*, connection: PleoConnection) -> ConnectionCheck:
     """Check the token against Pleo (introspect), its scopes, and the chosen Pleo company."""
-    report = checks_run(connection=connection, checks=_pleo_checks, titles=PLEO_CHECK_TITLES)
+    report = checks_run(connection=connection, checks=_pleo_checks, titles=PLEO_CHECK_TITLES, optional={"webhook"})
     check_report_store(connection=connection, report=report)
     return report
 
@@ -89,6 +91,12 @@ def _pleo_checks(connection: PleoConnection, report: ConnectionCheck) -> None:
         raise StopChecks from None
     report.ok("company", title["company"], connection.company_name or f"Pleo company {company_id}")
     connection.company_id = company_id
+    working, words = pleo_webhook_subscribe(connection=connection, client=client)
+    if working:
+        report.ok("webhook", title["webhook"], words, required=False)
+    else:
+        report.fail("webhook", title["webhook"], words, "Set PORTAL_PUBLIC_URL to the portal's https address and "
+                    "let the reverse proxy forward /webhooks/pleo/ to it (README: Pleo's webhooks).", required=False)
 
 
 def _signed_in_words(info: dict, connection: PleoConnection, *, kind: str, subject_id: str) -> str:

@@ -1,4 +1,4 @@
-"""The portal's one Pleo client: export jobs and items, tag groups and tags, tax codes, accounts.
+"""The portal's one Pleo client: export jobs and items, tag groups and tags, tax codes, accounts, webhooks.
 
 Everything goes through `_request` in `transport`, the single retry loop, and `_error_from_response`
 there, the single mapping of an answer to a `PleoError`. The contract is shared/pleo-api/README.md; the
@@ -322,6 +322,29 @@ class PleoClient(PleoTransport):
         if archived is not None:
             body["archived"] = archived
         return self._all_pages("POST", "/v1/chart-of-accounts:search", json=body)
+
+    # ------------------------------------------------------------------ webhook subscriptions (§10)
+
+    def subscriptions(self, *, event_type: str) -> list[dict]:
+        return self._all_pages("GET", "/v1/subscriptions", params={"event_types": [event_type]})
+
+    def subscription(self, subscription_id: str) -> dict:
+        return self._data(self._request("GET", f"/v1/subscriptions/{_segment(subscription_id)}", retry_safe=True))
+
+    def subscription_save(self, subscription_id: str | None, *, endpoint_url: str, event_types: list[str]) -> dict:
+        """Create (POST) or replace (PUT) an active subscription of `endpoint_url` to `event_types`."""
+        body = {"endpointUrl": endpoint_url, "eventTypes": event_types, "status": "ACTIVE",
+                "endpointAuth": {"type": "NONE"}}
+        path = "/v1/subscriptions" + (f"/{_segment(subscription_id)}" if subscription_id else "")
+        return self._data(self._request("PUT" if subscription_id else "POST", path, json=body, retry_safe=False))
+
+    def subscription_secret(self, subscription_id: str) -> str:
+        """The `whsec_` secret that signs the subscription's deliveries."""
+        path = f"/v1/subscriptions/{_segment(subscription_id)}/secret"
+        return self._data(self._request("GET", path, retry_safe=True))["secretKey"]
+
+    def subscription_delete(self, subscription_id: str) -> None:
+        self._request("DELETE", f"/v1/subscriptions/{_segment(subscription_id)}", retry_safe=True)
 
 
 def _segment(value) -> str:

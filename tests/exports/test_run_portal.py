@@ -2,7 +2,10 @@
 password, without the web server and the cluster it would start."""
 import re
 
+import os
+
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from exports.management.commands import run_portal
@@ -32,6 +35,9 @@ def started(monkeypatch, capsys):
 
     monkeypatch.setattr(run_portal.subprocess, "Popen", Cluster)
     monkeypatch.setattr(run_portal, "call_command", command_called)
+    # The command tells the portal (and its cluster) its public address: undone after each test.
+    monkeypatch.setattr(settings, "PORTAL_PUBLIC_URL", "")
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "")
 
     def start(*args):
         call_command("run_portal", *args)
@@ -59,3 +65,9 @@ def test_a_portal_without_administrator_says_how_to_make_one(started, staff_user
 
     assert "No one can log in at http://127.0.0.1:8000/admin/ yet: make an administrator with " in out
     assert "manage.py createsuperuser" in out
+
+
+@pytest.mark.django_db
+def test_the_demo_portal_is_where_the_stand_in_pleo_delivers_its_webhooks(started, client_company):
+    started("--port", "8002")
+    assert settings.PORTAL_PUBLIC_URL == os.environ["PORTAL_PUBLIC_URL"] == "http://127.0.0.1:8002"

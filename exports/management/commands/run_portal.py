@@ -21,6 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         address = f"http://{options['addr']}:{options['port']}"
+        if settings.SANDBOX_ENABLED and not settings.PORTAL_PUBLIC_URL:
+            # The demo's stand-in Pleo delivers its webhooks here; the cluster (Verify) learns it too.
+            settings.PORTAL_PUBLIC_URL = os.environ["PORTAL_PUBLIC_URL"] = address
         call_command("migrate", interactive=False, verbosity=0)
         if settings.SANDBOX_ENABLED and not options["no_demo"]:
             call_command("demo_seed", base_url=address)
