@@ -57,8 +57,9 @@ def keys_set(client, *, odoo, pleo):
 
 
 def test_no_secret_in_logs_pages_errors_csv_tasks_or_records(secret_client, fake_odoo, fake_pleo, client, superuser,
-                                                              caplog):
+                                                              caplog, settings):
     caplog.set_level(logging.DEBUG)
+    settings.PORTAL_PUBLIC_URL = "https://portal.example"  # Verify subscribes to Pleo's webhook: its secret too
     said = []  # exception texts, admin messages and pages
     browser = client
     browser.force_login(superuser)
@@ -73,6 +74,8 @@ def test_no_secret_in_logs_pages_errors_csv_tasks_or_records(secret_client, fake
     verify_both()
     secret_client.refresh_from_db()
     assert secret_client.odoo_connection.verification_passed and secret_client.pleo_connection.verification_passed
+    webhook_secret = secret_client.pleo_connection.webhook_secret
+    assert webhook_secret.startswith("whsec_")
     keys_set(secret_client, odoo=WRONG_KEY, pleo=WRONG_TOKEN)
     verify_both()
     secret_client.refresh_from_db()
@@ -145,7 +148,7 @@ def test_no_secret_in_logs_pages_errors_csv_tasks_or_records(secret_client, fake
 
     everything = "\n".join([caplog.text, *said, *stored])
     assert "odoo" in caplog.text.lower() and "pleo" in caplog.text.lower()  # the calls were logged, at DEBUG
-    for secret in SECRETS:
+    for secret in (*SECRETS, webhook_secret):
         assert secret not in everything, secret
         # nor half of it, e.g. a key cut to fit a column
         assert secret[: len(secret) // 2 + 4] not in everything, secret
