@@ -117,7 +117,7 @@ def odoo_purchase_taxes_for(*, client: Client, refresh: bool = False) -> tuple[O
         cached = cache.get(key)
         if cached is not None:
             return cached
-    taxes = tuple(OdooOption(row["id"], _tax_label(row), row["amount_type"]) for row in books.purchase_taxes())
+    taxes = tuple(OdooOption(tax.id, tax.label, tax.computation) for tax in books.purchase_taxes())
     cache.set(key, taxes, ODOO_CHOICES_CACHE_SECONDS)
     return taxes
 
@@ -139,14 +139,11 @@ def odoo_purchase_taxes_for_pleo(*, client: Client, refresh: bool = False) -> tu
         cached = cache.get(key)
         if cached is not None:
             return cached
-    rows = books.purchase_taxes(with_repartition=True)
-    repartition = {line["id"]: line for row in rows for line in row["repartition"]}
     taxes = []
-    for row in rows:
-        wanted = pleo_tax_code_wanted(row, repartition, {})
+    for tax in books.purchase_taxes():
+        wanted = pleo_tax_code_wanted(tax)
         if not isinstance(wanted, str):
-            taxes.append(OdooPurchaseTax(row["id"], _tax_label(row), wanted["rate"],
-                                         wanted["type"] == PleoTaxType.REVERSE))
+            taxes.append(OdooPurchaseTax(tax.id, tax.label, wanted["rate"], wanted["type"] == PleoTaxType.REVERSE))
     taxes = tuple(taxes)
     cache.set(key, taxes, ODOO_CHOICES_CACHE_SECONDS)
     return taxes
@@ -175,11 +172,6 @@ def tax_code_targets_for(*, client: Client) -> dict[str, TaxCodeTarget]:
         for row in TaxMapping.objects.filter(client=client, archived=False).exclude(pleo_tax_code_id="")
     })
     return targets
-
-
-def _tax_label(row: dict) -> str:
-    description = (row.get("description") or "").strip()
-    return f"{row['name']} {description}".strip() if description and description != row["name"] else row["name"]
 
 
 def category_mappings_for(*, user, client: Client | None = None) -> QuerySet[CategoryMapping]:

@@ -1,13 +1,13 @@
 """How an Odoo purchase tax becomes a Pleo tax code (pleo-api README §6.2, §8): the tax sync's rule, also used to
 offer the Odoo taxes that fit a tax code made in Pleo.
 
-- Only `amount_type == "percent"` taxes: Pleo has a rate and nothing else, so fixed, group and
-  division taxes are skipped with the reason recorded on the mapping and the run.
-- rate = Odoo `amount` / 100 as Decimal (21.0 -> 0.21).
+- Only percentage taxes: Pleo has a rate and nothing else, so fixed, group and division taxes are
+  skipped with the reason recorded on the mapping and the run.
+- rate = Odoo's percentage / 100 as Decimal (21.0 -> 0.21).
 - type: a card or out-of-pocket amount in Pleo is always what was paid, tax included, whatever Odoo's
-  `price_include` says about how Odoo computes from a unit price; Pleo calls that "inclusive". A tax
-  with a negative tax repartition line is an EU reverse charge and becomes "reverse", with the accounts
-  of its +100 % and -100 % lines as ingoing and outgoing tax accounts. "exclusive" is never sent:
+  `price_include` says about how Odoo computes from a unit price; Pleo calls that "inclusive". An EU
+  reverse charge (integrations.odoo.taxes) becomes "reverse", with the accounts of its +100 % and
+  -100 % lines as ingoing and outgoing tax accounts. "exclusive" is never sent:
   Pleo's spec says exclusive tax codes are not supported.
 - code = "odoo-tax-<id>": stable across renames, and how a lost mapping is found again.
 """
@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.utils.html import strip_tags
 
+from integrations.odoo.taxes import PurchaseTax
 from mappings.choices import PleoTaxType
 
 __all__ = ["pleo_tax_code_wanted", "is_sync_code"]
@@ -28,33 +29,20 @@ def is_sync_code(code: str) -> bool:
     return bool(_SYNC_CODE.match(code or ""))
 
 
-def pleo_tax_code_wanted(tax: dict, repartition: dict, account_codes: dict) -> dict | str:
+def pleo_tax_code_wanted(tax: PurchaseTax) -> dict | str:
     """The Pleo tax code an Odoo tax should be, or the reason Pleo cannot express it."""
-    if tax["amount_type"] != "percent":
-        return (f"Odoo amount type “{tax['amount_type']}”: Pleo tax codes are a percentage only, "
+    if not tax.is_percentage:
+        return (f"Odoo amount type “{tax.computation}”: Pleo tax codes are a percentage only, "
                 "so this tax is not offered in Pleo.")
-    lines = [repartition[i] for i in tax.get("invoice_repartition_line_ids") or [] if i in repartition]
-    tax_lines = [line for line in lines if line.get("repartition_type") == "tax"]
-    reverse = any((line.get("factor_percent") or 0) < 0 for line in tax_lines)
-    ingoing = outgoing = None
-    if reverse:
-        for line in tax_lines:
-            account = line.get("account_id")
-            code = account_codes.get(account[0]) if isinstance(account, list) else None
-            if (line.get("factor_percent") or 0) > 0:
-                ingoing = ingoing or code
-            else:
-                outgoing = outgoing or code
-    name = tax["name"]
-    description = strip_tags(tax.get("description") or "").strip()
+    name = tax.name
+    description = strip_tags(tax.description).strip()
     if description and description != name:
         name = f"{name} – {description}"
-    rate = (Decimal(str(tax["amount"])) / 100).quantize(Decimal("0.000001")).normalize()
     return {
-        "code": f"odoo-tax-{tax['id']}",
+        "code": f"odoo-tax-{tax.id}",
         "name": name[:255],
-        "rate": rate,
-        "type": PleoTaxType.REVERSE if reverse else PleoTaxType.INCLUSIVE,
-        "ingoing_tax_account": ingoing,
-        "outgoing_tax_account": outgoing,
+        "rate": (tax.amount / 100).quantize(Decimal("0.000001")).normalize(),
+        "type": PleoTaxType.REVERSE if tax.reverse else PleoTaxType.INCLUSIVE,
+        "ingoing_tax_account": tax.ingoing_account_code,
+        "outgoing_tax_account": tax.outgoing_account_code,
     }

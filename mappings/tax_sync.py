@@ -40,10 +40,7 @@ def _tax_sync(client: Client, by, counts: SyncCounts) -> None:
     _, books = odoo_company_books_get(client=client)
     pleo_connection, pleo = pleo_company_client_get(client=client)
     company_id = pleo_connection.company_id
-    taxes = books.purchase_taxes(with_repartition=True)
-    repartition = {line["id"]: line for tax in taxes for line in tax["repartition"]}
-    account_codes = {line["account_id"][0]: line["account_code"] for line in repartition.values()
-                     if isinstance(line.get("account_id"), list)}
+    taxes = books.purchase_taxes()
 
     pleo_codes = pleo.tax_codes(company_id=company_id)
     pleo_tax_codes_store(client=client, codes=pleo_codes, by=by)
@@ -54,34 +51,34 @@ def _tax_sync(client: Client, by, counts: SyncCounts) -> None:
     creates, updates, archives = [], [], []
     seen = set()
     for tax in taxes:
-        seen.add(tax["id"])
-        wanted = pleo_tax_code_wanted(tax, repartition, account_codes)
-        mapping = mappings.get(tax["id"])
+        seen.add(tax.id)
+        wanted = pleo_tax_code_wanted(tax)
+        mapping = mappings.get(tax.id)
         current = by_id.get(mapping.pleo_tax_code_id) if mapping and mapping.pleo_tax_code_id else None
         odoo_values = {
-            "odoo_tax_name": tax["name"][:300],
-            "odoo_tax_rate": Decimal(str(tax["amount"])).quantize(Decimal("0.0001")),
-            "odoo_amount_type": tax["amount_type"],
+            "odoo_tax_name": tax.name[:300],
+            "odoo_tax_rate": tax.amount.quantize(Decimal("0.0001")),
+            "odoo_amount_type": tax.computation,
         }
         if isinstance(wanted, str):
             counts.skipped += 1
-            counts.notes.append(f"{tax['name']}: {wanted}")
+            counts.notes.append(f"{tax.name}: {wanted}")
             if current is not None and not current.get("archived"):
-                archives.append((tax["id"], current, {**odoo_values, "skip_reason": wanted}))
+                archives.append((tax.id, current, {**odoo_values, "skip_reason": wanted}))
             else:
                 # Never in Pleo, or its code there is archived already: the mapping only records why.
                 archived = {"archived": True} if mapping and mapping.pleo_tax_code_id else {}
-                mapping_store(TaxMapping, {"client": client, "odoo_tax_id": tax["id"]},
+                mapping_store(TaxMapping, {"client": client, "odoo_tax_id": tax.id},
                                {**odoo_values, "skip_reason": wanted, **archived}, by)
             continue
         current = current or by_code.get(wanted["code"])
         if current is None:
-            creates.append((tax["id"], wanted, odoo_values))
+            creates.append((tax.id, wanted, odoo_values))
         elif _pleo_tax_differs(current, wanted, archived=False):
-            updates.append((tax["id"], current, wanted, odoo_values))
+            updates.append((tax.id, current, wanted, odoo_values))
         else:
             # Pleo already holds it: only make sure the mapping says so (also after a lost answer).
-            _tax_mapping_record(client, tax["id"], current, wanted, odoo_values, by, pushed=False)
+            _tax_mapping_record(client, tax.id, current, wanted, odoo_values, by, pushed=False)
     for odoo_tax_id, mapping in mappings.items():
         if odoo_tax_id in seen or not mapping.pleo_tax_code_id or mapping.archived:
             continue

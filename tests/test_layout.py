@@ -109,7 +109,8 @@ ODOO_FIELDS = {
     "amount_currency", "tax_line_id", "amount_residual", "amount_residual_currency", "payment_state",
     "amount_total_signed", "payment_reference", "invoice_date_due", "partner_id", "move_id", "type_tax_use",
     "account_type", "res_model", "res_id", "datas", "mimetype", "company_ids", "group_ids", "groups_id",
-    "price_include_override", "expiration_date",
+    "price_include_override", "expiration_date", "amount_type", "invoice_repartition_line_ids", "repartition_type",
+    "factor_percent",
 }
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from integrations.odoo.client import OdooClient, to_decimal
 from integrations.odoo.dialects import Dialect, dialect_for
 from integrations.odoo.drafts import jsonable
+from integrations.odoo.taxes import PurchaseTax, purchase_tax_read
 
 __all__ = [
     "OdooBooks",
@@ -134,24 +135,18 @@ class OdooBooks:
 
     # -- taxes ---------------------------------------------------------------------------------------
 
-    def purchase_taxes(self, *, with_repartition: bool = False) -> list[dict]:
-        """The company's active purchase taxes, descriptions as text; `with_repartition` adds each one's invoice
-        repartition lines with their accounts' codes (`repartition`)."""
-        taxes = list(self.client.search_read(
+    def purchase_taxes(self) -> list[PurchaseTax]:
+        """The company's active purchase taxes, with the repartition that tells a reverse charge."""
+        rows = list(self.client.search_read(
             "account.tax", [["type_tax_use", "=", "purchase"], ["company_id", "=", self.company_id]], TAX_FIELDS))
-        for tax in taxes:
-            tax["description"] = plain_text(tax.get("description"))
-        if not with_repartition:
-            return taxes
-        line_ids = sorted({i for tax in taxes for i in tax.get("invoice_repartition_line_ids") or []})
+        for row in rows:
+            row["description"] = plain_text(row.get("description"))
+        line_ids = sorted({i for row in rows for i in row.get("invoice_repartition_line_ids") or []})
         lines = {row["id"]: row for row in self._read("account.tax.repartition.line", line_ids,
                                                        ["repartition_type", "factor_percent", "account_id"])}
         codes = {row["id"]: row["code"] for row in self._read(
             "account.account", sorted({_many2one_id(r.get("account_id")) for r in lines.values()} - {None}), ["code"])}
-        for tax in taxes:
-            tax["repartition"] = [{**lines[i], "account_code": codes.get(_many2one_id(lines[i].get("account_id")))}
-                                  for i in tax.get("invoice_repartition_line_ids") or [] if i in lines]
-        return taxes
+        return [purchase_tax_read(row, lines, codes) for row in rows]
 
     def taxes_read(self, ids) -> dict[int, dict]:
         """Taxes by id, archived ones too: name, description (text), amount, price_include, active, company.
