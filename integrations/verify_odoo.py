@@ -16,6 +16,7 @@ from integrations.odoo.books import (
     SETTINGS_GROUP,
     OdooBooks,
 )
+from integrations.odoo.chart import AccountType, JournalType
 from integrations.odoo.dialects import SUPPORTED_VERSIONS
 from integrations.odoo.errors import (
     OdooAuthenticationError,
@@ -222,16 +223,16 @@ def _odoo_rights_checks(books: OdooBooks, connection: OdooConnection, report: Co
                     "The Employees app is not installed; out-of-pocket expenses are booked on employees.",
                     "In Odoo: Apps → Employees → Install.")
 
-    journal_types = {j["type"] for j in books.journals(types=["purchase", "general"])}
-    missing = [label for kind, label in (("purchase", "a purchase journal (vendor bills)"),
-                                         ("general", "a miscellaneous journal (card expenses)"))
+    journal_types = {j["type"] for j in books.journals(types=[JournalType.PURCHASE, JournalType.MISCELLANEOUS])}
+    missing = [label for kind, label in ((JournalType.PURCHASE, "a purchase journal (vendor bills)"),
+                                         (JournalType.MISCELLANEOUS, "a miscellaneous journal (card expenses)"))
                if kind not in journal_types]
     if missing:
         report.fail("journals", title["journals"], "Missing " + " and ".join(missing) + ".",
                     "In Odoo: Accounting → Configuration → Journals → New.")
     else:
         report.ok("journals", title["journals"])
-    if books.accounts_count(account_type="liability_payable"):
+    if books.accounts_count(account_type=AccountType.PAYABLE):
         report.ok("payable", title["payable"])
     else:
         report.fail("payable", title["payable"], "The company has no active account of type Payable.",

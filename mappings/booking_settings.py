@@ -6,9 +6,9 @@ from integrations.models import Client
 from integrations.selectors import odoo_company_books_get
 from integrations.services import model_update
 from integrations.signals import client_schedules_changed
+from integrations.odoo.chart import ACCOUNT_TYPE_LABELS, AccountType, JournalType
 from mappings.choices import (
     EXPORT_ITEM_TYPES,
-    ODOO_ACCOUNT_TYPE_LABELS,
     VENDOR_BILL_ITEM_TYPES,
     BookingMode,
     KindMode,
@@ -29,17 +29,19 @@ __all__ = [
 # Which Odoo account types each setting takes, and the words used to ask for them.
 ACCOUNT_TYPES_ALLOWED: dict[str, tuple[str, tuple[str, ...]]] = {
     # A Pleo Wallet is a balance held for the company: booked like a bank or a current asset (recording 28).
-    "wallet_account": ("The Pleo Wallet account", ("asset_current", "asset_cash")),
-    "out_of_pocket_account": ("The out-of-pocket account", ("liability_current", "liability_payable")),
+    "wallet_account": ("The Pleo Wallet account", (AccountType.CURRENT_ASSETS, AccountType.BANK_AND_CASH)),
+    "out_of_pocket_account": ("The out-of-pocket account", (AccountType.CURRENT_LIABILITIES, AccountType.PAYABLE)),
     "reimbursement_contra_account": (
-        "The contra account for reimbursements outside Pleo", ("asset_cash", "asset_current", "liability_current"),
+        "The contra account for reimbursements outside Pleo",
+        (AccountType.BANK_AND_CASH, AccountType.CURRENT_ASSETS, AccountType.CURRENT_LIABILITIES),
     ),
-    "payables_account": ("The payables account", ("liability_payable",)),
-    "topup_bank_account": ("The bank account top-ups come from", ("asset_cash", "asset_current")),
+    "payables_account": ("The payables account", (AccountType.PAYABLE,)),
+    "topup_bank_account": ("The bank account top-ups come from",
+                           (AccountType.BANK_AND_CASH, AccountType.CURRENT_ASSETS)),
 }
 JOURNAL_TYPES_ALLOWED: dict[str, tuple[str, str, str]] = {
-    "card_journal": ("The card-expense journal", "general", "Miscellaneous"),
-    "bill_journal": ("The vendor-bill journal", "purchase", "Purchase"),
+    "card_journal": ("The card-expense journal", JournalType.MISCELLANEOUS, "Miscellaneous"),
+    "bill_journal": ("The vendor-bill journal", JournalType.PURCHASE, "Purchase"),
 }
 BOOKING_SETTINGS_FIELDS = [
     "card_booking_mode", "card_post_state", "card_receipts",
@@ -51,7 +53,7 @@ _LABEL_FIELDS = [f"{name}_label" for name in (*ODOO_ACCOUNT_FIELDS, *ODOO_JOURNA
 
 
 def _type_words(types) -> str:
-    return " or ".join(ODOO_ACCOUNT_TYPE_LABELS.get(t, t) for t in types)
+    return " or ".join(ACCOUNT_TYPE_LABELS.get(t, t) for t in types)
 
 
 def booking_settings_update(*, client: Client, data: dict, by=None) -> BookingSettings:
@@ -184,7 +186,7 @@ def _odoo_ids_check(client: Client, values: dict, errors: dict) -> dict:
         if row["retired"]:
             errors[f"{name}_id"] = f"{what}: “{label}” is {row['retired']} in Odoo. Choose an account in use."
         elif row["type"] not in types:
-            found = ODOO_ACCOUNT_TYPE_LABELS.get(row["type"], row["type"])
+            found = ACCOUNT_TYPE_LABELS.get(row["type"], row["type"])
             errors[f"{name}_id"] = f"{what} must be of type {_type_words(types)}; “{label}” is of type {found}."
         labels[f"{name}_label"] = label
     for name, (what, journal_type, type_words) in JOURNAL_TYPES_ALLOWED.items():

@@ -9,7 +9,6 @@ __all__ = [
     "SyncKind",
     "SyncRunStatus",
     "PleoTaxType",
-    "ODOO_ACCOUNT_TYPE_LABELS",
     "EXPORT_ITEM_TYPES",
     "VENDOR_BILL_ITEM_TYPES",
     "KindMode",
@@ -98,26 +97,3 @@ class PleoTaxType(models.TextChoices):
     # Pleo's own words (pleo-api README §8); "exclusive" is refused by Pleo ("not currently supported").
     INCLUSIVE = "inclusive", _("Inclusive (amount paid includes the tax)")
     REVERSE = "reverse", _("Reverse charge")
-
-
-# Odoo 16/17 `account.account.account_type` values in the words Odoo shows (recording 15).
-ODOO_ACCOUNT_TYPE_LABELS = {
-    "asset_receivable": "Receivable",
-    "asset_cash": "Bank and Cash",
-    "asset_current": "Current Assets",
-    "asset_non_current": "Non-current Assets",
-    "asset_prepayments": "Prepayments",
-    "asset_fixed": "Fixed Assets",
-    "liability_payable": "Payable",
-    "liability_credit_card": "Credit Card",
-    "liability_current": "Current Liabilities",
-    "liability_non_current": "Non-current Liabilities",
-    "equity": "Equity",
-    "equity_unaffected": "Current Year Earnings",
-    "income": "Income",
-    "income_other": "Other Income",
-    "expense": "Expenses",
-    "expense_depreciation": "Depreciation",
-    "expense_direct_cost": "Cost of Revenue",
-    "off_balance": "Off-Balance Sheet",
-}

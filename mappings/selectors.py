@@ -8,9 +8,9 @@ from django.db.models import QuerySet
 from integrations.errors import PortalError
 from integrations.models import Client
 from integrations.selectors import odoo_company_books_get, pleo_company_client_get
+from integrations.odoo.chart import ACCOUNT_TYPE_LABELS
 from mappings.choices import (
     EXPORT_ITEM_TYPES,
-    ODOO_ACCOUNT_TYPE_LABELS,
     KindMode,
     PleoTaxType,
     ProblemKind,
@@ -64,7 +64,7 @@ class OdooChoices:
     journals: tuple[OdooOption, ...]
 
     def account_choices(self) -> list[tuple[int, str]]:
-        return [(o.id, f"{o.label} ({ODOO_ACCOUNT_TYPE_LABELS.get(o.type, o.type)})") for o in self.accounts]
+        return [(o.id, f"{o.label} ({ACCOUNT_TYPE_LABELS.get(o.type, o.type)})") for o in self.accounts]
 
     def journal_choices(self) -> list[tuple[int, str]]:
         return [(o.id, f"{o.label} ({o.type})") for o in self.journals]

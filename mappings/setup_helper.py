@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from integrations.errors import PortalError
 from integrations.models import Client
+from integrations.odoo.chart import AccountType, JournalType
 from integrations.selectors import odoo_company_books_get
 from mappings.booking_settings import booking_settings_update
 from mappings.models import BookingSettings
@@ -43,11 +44,11 @@ class CreatedRecord:
 # (setting, account or journal, name, type, preferred code, why). Codes sit next to their kind in a Dutch-style chart;
 # the next free number is used when the preferred one is taken.
 _SETUP_RECORDS = (
-    ("wallet_account", "account", "Pleo Wallet", "asset_current", "109900",
+    ("wallet_account", "account", "Pleo Wallet", AccountType.CURRENT_ASSETS, "109900",
      "Card expenses are paid from the Pleo Wallet; its balance needs a current-asset account."),
-    ("out_of_pocket_account", "account", "Pleo out-of-pocket", "liability_current", "149900",
+    ("out_of_pocket_account", "account", "Pleo out-of-pocket", AccountType.CURRENT_LIABILITIES, "149900",
      "What the company owes employees for expenses they paid themselves needs a current-liability account."),
-    ("card_journal", "journal", "Pleo", "general", "PLEO",
+    ("card_journal", "journal", "Pleo", JournalType.MISCELLANEOUS, "PLEO",
      "Card expenses booked as journal entries go to a Miscellaneous journal of their own."),
 )
 

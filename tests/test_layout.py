@@ -100,9 +100,9 @@ def test_the_checks_see_an_import_and_a_task_by_name():
     assert _unregistrations(tree) == [10]
 
 
-# Odoo's own names that only integrations/odoo/ may write: its models, and the fields of moves, journal items,
-# taxes, accounts, attachments and users the export and the mappings would otherwise reach into. Plain words
-# Odoo shares with everyone (`name`, `code`, `state`) are not in it.
+# Odoo's own names that only integrations/odoo/ may write: its models, the fields of moves, journal items,
+# taxes, accounts, attachments and users the export and the mappings would otherwise reach into, and its account
+# types. Plain words Odoo shares with everyone (`name`, `code`, `state`, `purchase`) are not in it.
 ODOO_MODEL = re.compile(r"^(account|res|ir|hr|mail|analytic|base)\.[a-z_.]+$")
 ODOO_FIELDS = {
     "line_ids", "invoice_line_ids", "tax_ids", "analytic_distribution", "price_unit", "move_type",
@@ -111,6 +111,7 @@ ODOO_FIELDS = {
     "account_type", "res_model", "res_id", "datas", "mimetype", "company_ids", "group_ids", "groups_id",
     "price_include_override", "expiration_date", "amount_type", "invoice_repartition_line_ids", "repartition_type",
     "factor_percent",
+    "asset_cash", "asset_current", "liability_current", "liability_payable",  # account types (integrations/odoo/chart)
 }
 
 
