@@ -11,7 +11,7 @@ TEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist worksteal
 PORT ?= 8000
 
-.PHONY: run test test-fast lint audit test-sqlite test-postgres browser bench bench-load bench-dashboard clean
+.PHONY: run test test-fast lint audit test-sqlite test-postgres browser bench bench-latency bench-load bench-dashboard clean
 
 $(STAMP): requirements.txt requirements-audit.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ bench: $(STAMP)
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	DEBUG=true SANDBOX_ENABLED=true DATABASE_URL="sqlite:///$$tmp/bench.sqlite3" \
 	$(BIN)/python manage.py bench_exports $(BENCH_ARGS)
+
+# The latency benchmark: Pleo export job created to completed, with the webhook and with the poll alone, through a
+# web server and one qcluster on a throwaway SQLite file (about 5 minutes); BENCH_ARGS="--clients 1 --skip-poll".
+bench-latency: $(STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	DEBUG=true SANDBOX_ENABLED=true DATABASE_URL="sqlite:///$$tmp/bench.sqlite3" \
+	$(BIN)/python manage.py bench_latency $(BENCH_ARGS)
 
 # The load benchmark (issue 7): N qcluster processes on PostgreSQL and Redis db 12, in a database it creates and
 # drops (createdb fails, and nothing is dropped, if BENCH_LOAD_DB exists); BENCH_LOAD_ARGS="--clients 20 --minutes 2".
