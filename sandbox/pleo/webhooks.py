@@ -245,6 +245,7 @@ class WebhookDelivery:
     subscription_id: str
     endpoint_url: str
     fault: str | None = None
+    seconds: float | None = None  # from sending to the receiver's answer: the receiver must answer within a second
 
 
 @dataclass(frozen=True)
@@ -405,6 +406,7 @@ def _run(work: Callable[[], None]) -> None:
 
 
 def _send(message: _Message) -> None:
+    started = time.monotonic()
     try:
         response = requests.post(message.url, data=message.body, headers=message.headers,
                                  timeout=DELIVERY_TIMEOUT)
@@ -416,11 +418,12 @@ def _send(message: _Message) -> None:
         result = response.status_code
         logger.info("Webhook %s for job %s to %s answered %s%s", message.webhook_id, message.job_id, message.url,
                     result, f" ({message.fault})" if message.fault else "")
-    _record(message, result)
+    _record(message, result, time.monotonic() - started)
 
 
-def _record(message: _Message, result: int | str) -> None:
+def _record(message: _Message, result: int | str, seconds: float | None = None) -> None:
     with _lock:
         WEBHOOK_DELIVERIES.append(WebhookDelivery(
             webhook_id=message.webhook_id, event_id=message.event_id, job_id=message.job_id, result=result,
-            subscription_id=message.subscription_id, endpoint_url=message.url, fault=message.fault))
+            subscription_id=message.subscription_id, endpoint_url=message.url, fault=message.fault,
+            seconds=seconds))
