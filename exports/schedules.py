@@ -9,6 +9,8 @@ schedules with `repeats != 0` (django_q/scheduler.py: `.exclude(repeats=0)`), so
 admin still lists them, paused, with their last task. Resuming sets `repeats=-1` (forever) and `next_run`
 to now. (Moving `next_run` far away would be a time bomb; deleting would lose the last-task link.)
 """
+from datetime import timedelta
+
 from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
@@ -77,6 +79,11 @@ def client_schedules_ensure(*, client: Client) -> list[Schedule]:
         elif current is None or current.repeats == 0:
             # New, or resumed: run from now on, forever.
             spec.update(repeats=-1, next_run=timezone.now())
+        elif spec.get("minutes") and current.next_run and \
+                current.next_run > timezone.now() + timedelta(minutes=spec["minutes"]):
+            # A shorter interval (the webhook stopped working, a bookkeeper chose 5 minutes) starts now, not
+            # after the longer one's wait.
+            spec["next_run"] = timezone.now() + timedelta(minutes=spec["minutes"])
         schedule, _ = Schedule.objects.update_or_create(name=name, defaults=spec)
         schedules.append(schedule)
     return schedules

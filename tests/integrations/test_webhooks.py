@@ -1,8 +1,11 @@
 """Verify subscribes a Pleo connection to new export jobs at the portal's public address: once, repaired
 rather than doubled, removed with the client; the poll slows down while it works and the pages say so."""
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_q.models import Schedule
 
 from exports.schedules import client_schedules_ensure, poll_schedule_name
@@ -106,10 +109,16 @@ def test_the_poll_runs_every_thirty_minutes_while_the_webhook_works(public, conn
     assert poll_minutes() == 5
     verify(connection)  # the schedules follow the webhook's state (tasks run inline in tests)
     assert poll_minutes() == 30
+    # The scheduler ran the poll: the next one is 30 minutes away.
+    Schedule.objects.filter(name=poll_schedule_name(client_id=connection.client_id)).update(
+        next_run=timezone.now() + timedelta(minutes=30))
     WebhookSubscription.objects.all().delete()
     fault_add(method="POST", path_prefix="/v1/subscriptions", kind="http_500", count=1)
     verify(connection)
     assert connection.webhook_status == "failed" and poll_minutes() == 5
+    # The next poll is within the client's 5 minutes, not where the 30-minute schedule had put it.
+    next_run = Schedule.objects.get(name=poll_schedule_name(client_id=connection.client_id)).next_run
+    assert next_run <= timezone.now() + timedelta(minutes=5)
 
 
 @pytest.mark.django_db
