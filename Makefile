@@ -59,7 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python manage.py bench_exports $(BENCH_ARGS)
 
 # The latency benchmark: Pleo export job created to completed, with the webhook and with the poll alone, through a
-# web server and one qcluster on a throwaway SQLite file (about 5 minutes); BENCH_ARGS="--clients 1 --skip-poll".
+# web server and one qcluster on a throwaway SQLite file (about 3 minutes); BENCH_ARGS="--clients 1 --skip-poll".
 bench-latency: $(STAMP)
 	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	DEBUG=true SANDBOX_ENABLED=true DATABASE_URL="sqlite:///$$tmp/bench.sqlite3" \

@@ -150,11 +150,12 @@ def qclusters_start(*, count: int, env: dict, stderr=subprocess.DEVNULL) -> list
 
 
 def qclusters_stop(processes: list[subprocess.Popen], *, timeout: float = STOP_SECONDS) -> None:
-    """SIGTERM (a cluster finishes the tasks it holds), then SIGKILL to the whole group of a cluster still
-    running after `timeout`: no worker outlives its cluster holding a database connection."""
+    """SIGTERM to each cluster's own process (it stops its workers once they finish their tasks, then exits; a
+    SIGTERM to the whole group would kill the workers under it and it would never exit), then SIGKILL to the
+    group of a cluster still running after `timeout`: no worker outlives its cluster holding a connection."""
     for process in processes:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + timeout
     for process in processes:
         try:
