@@ -296,10 +296,12 @@ def export_job_create(
     is_interactive: bool = True,
     created_by: uuid.UUID | None = None,
     vendor_based_bookkeeping: bool = False,
+    announce: bool = True,
 ) -> ExportJob:
     """A pending job holding these export items, as when a user clicks Export in Pleo.
 
-    Subscribers to v1.export-job.created hear of it after the commit (sandbox.pleo.webhooks)."""
+    Subscribers to v1.export-job.created hear of it after the commit (sandbox.pleo.webhooks), unless
+    `announce` is off: a job made before the portal listens (the demo's month so far)."""
     foreign = [item.uuid for item in items if item.company_id != company.pk]
     if foreign:
         raise SandboxApiError(400, "VALIDATION_ERROR", f"Accounting entries of another company: {foreign[:3]}")
@@ -316,7 +318,8 @@ def export_job_create(
     ExportJobItem.objects.bulk_create([ExportJobItem(job=job, export_item=item) for item in items])
     from sandbox.pleo.webhooks import export_job_created_deliver  # webhooks builds on views, which import us
 
-    export_job_created_deliver(job=job, number_of_items=len(items))  # sent once this transaction commits
+    if announce:
+        export_job_created_deliver(job=job, number_of_items=len(items))  # sent once this transaction commits
     return job
 
 
