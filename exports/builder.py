@@ -183,7 +183,7 @@ class PlanBuilder:
                    f"{'' if counter_debit else partner_words}")
         return MovePlan(
             accounting_entry_id=str(self.item["accountingEntryId"]), item_type=item_type,
-            reference=item_reference(self.item), kind=MoveKind.JOURNAL_ENTRY, draft=draft, partner=partner,
+            draft=draft, partner=partner,
             counter_account_id=counter_id, expected_total=currency_round(self.amounts.total_w, self.company_currency),
             expected_vat=self.vat(), odoo_vat_estimate=vat_estimate, post=self.post(), payment=None,
             files=self.files(), summary=summary, **self.supplier_figures(),
@@ -299,7 +299,7 @@ class PlanBuilder:
                    f"{' posted' if self.post() else ' draft'}")
         return MovePlan(
             accounting_entry_id=str(self.item["accountingEntryId"]), item_type=item_type,
-            reference=item_reference(self.item), kind=kind, draft=draft, partner=partner,
+            draft=draft, partner=partner,
             counter_account_id=payables_id, expected_total=currency_round(self.amounts.total_w, self.company_currency),
             expected_vat=self.vat(), odoo_vat_estimate=currency_round(vat_estimate, company),
             post=self.post(), payment=payment, files=self.files(), summary=summary, **self.supplier_figures(),

@@ -75,8 +75,6 @@ class PaymentPlan:
 class MovePlan:
     accounting_entry_id: str
     item_type: str
-    reference: str  # Odoo `ref`; the exactly-once key
-    kind: MoveKind
     draft: MoveDraft  # without the partner, found or created in Odoo by the pipeline (`partner`)
     partner: PartnerNeed | None
     counter_account_id: int
@@ -91,6 +89,15 @@ class MovePlan:
     supplier_currency: str = ""
     # A bill in the supplier's currency: each invoice line's amount in the company currency, as Pleo settled it.
     line_amounts: tuple[Decimal, ...] = ()
+
+    @property
+    def kind(self) -> MoveKind:
+        return self.draft.kind
+
+    @property
+    def reference(self) -> str:
+        """Odoo's `ref`: the exactly-once key."""
+        return self.draft.reference
 
 
 @dataclass(frozen=True)

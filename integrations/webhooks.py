@@ -47,9 +47,9 @@ def pleo_webhook_subscribe(*, connection: PleoConnection, client: PleoClient) ->
     the secret that signs the deliveries. Returns (working, what was done in words); the connection records
     it and its poll follows (every PLEO_WEBHOOK_POLL_MINUTES while it works)."""
     if not settings.PORTAL_PUBLIC_URL:
-        return _webhook_state(connection, WebhookStatus.NONE, "", (
-            False, "Not subscribed: PORTAL_PUBLIC_URL is not set, so Pleo cannot reach the portal; new export "
-                   "jobs are found by the poll."))
+        _webhook_state(connection, WebhookStatus.NONE)
+        return False, ("Not subscribed: PORTAL_PUBLIC_URL is not set, so Pleo cannot reach the portal; new export "
+                       "jobs are found by the poll.")
     url = webhook_endpoint_url(connection)
     try:
         current = None
@@ -73,14 +73,14 @@ def pleo_webhook_subscribe(*, connection: PleoConnection, client: PleoClient) ->
         secret = client.subscription_secret(current["id"])
     except (PleoError, KeyError, TypeError) as exc:
         reason = str(exc) if isinstance(exc, PleoError) else "Pleo's answer lacked the subscription's id or secret"
-        return _webhook_state(connection, WebhookStatus.FAILED, f"Pleo did not take the subscription: {reason}", (
-            False, f"Not working: {reason}. New export jobs are found by the poll; Verify again to retry."))
+        _webhook_state(connection, WebhookStatus.FAILED, f"Pleo did not take the subscription: {reason}")
+        return False, f"Not working: {reason}. New export jobs are found by the poll; Verify again to retry."
     connection.webhook_subscription_id, connection.webhook_secret = str(current["id"]), secret
-    return _webhook_state(connection, WebhookStatus.ACTIVE, "", (
-        True, f"{done}: Pleo announces new export jobs at {url}, which starts their export at once."))
+    _webhook_state(connection, WebhookStatus.ACTIVE)
+    return True, f"{done}: Pleo announces new export jobs at {url}, which starts their export at once."
 
 
-def _webhook_state(connection: PleoConnection, status: str, problem: str, said: tuple[bool, str]):
+def _webhook_state(connection: PleoConnection, status: str, problem: str = "") -> None:
     changed = connection.webhook_status != status
     connection.webhook_status, connection.webhook_problem = status, problem
     connection.webhook_checked_at = timezone.now()
@@ -88,7 +88,6 @@ def _webhook_state(connection: PleoConnection, status: str, problem: str, said: 
                                    "webhook_subscription_id", "webhook_secret"])
     if changed:  # the poll runs less often while the webhook works, at the client's interval otherwise
         client_schedules_changed.send(sender=PleoConnection, client=connection.client)
-    return said
 
 
 def pleo_webhook_unsubscribe(*, connection: PleoConnection, client: PleoClient) -> None:
@@ -139,7 +138,7 @@ def webhook_delivery_receive(*, endpoint_id, webhook_id: str, timestamp: str, si
         _refused_record(connection)
         return REFUSED
     try:
-        delivery = delivery_read(webhook_id=webhook_id, body=body)
+        delivery = delivery_read(body=body)
     except ValueError:  # signed with the secret, so Pleo's: a shape the docs do not show
         _refused_record(connection)
         logger.warning("Pleo webhook delivery %s for %s not readable", webhook_id[:100], connection)

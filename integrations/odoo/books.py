@@ -5,8 +5,9 @@ version. Its methods speak in the accountant's terms (accounts of the company, j
 the purchase lock date, analytic plans, employees' contacts, partners, moves created / corrected / posted /
 read back, payables reconciled, receipts attached, the user's rights and key expiry) and answer plain
 dicts in one shape on every version; the version differences are the dialect's (integrations.odoo.dialects).
-Nothing outside integrations/odoo names an Odoo model: the moves' own create values aside, which the
-booking builder makes and which are the same on every version (recordings 31-47 of v16 to v19).
+Nothing outside integrations/odoo names an Odoo model or field: the export plans a move as a draft in
+accounting terms, and integrations.odoo.drafts writes Odoo's create values from it (the same on every version,
+recordings 31-47 of v16 to v19).
 """
 import base64
 import html

@@ -36,7 +36,6 @@ class DeliveryRefused(Exception):
 
 @dataclass(frozen=True)
 class Delivery:
-    webhook_id: str
     event_type: str
     job_id: str
     company_id: str
@@ -66,7 +65,7 @@ def delivery_verify(*, secret: str, webhook_id: str, timestamp: str, signatures:
     raise DeliveryRefused("no matching signature")
 
 
-def delivery_read(*, webhook_id: str, body: bytes) -> Delivery:
+def delivery_read(*, body: bytes) -> Delivery:
     """What a verified delivery announces; ValueError when the body is not the docs' shape."""
     try:
         payload = json.loads(body)
@@ -75,5 +74,5 @@ def delivery_read(*, webhook_id: str, body: bytes) -> Delivery:
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, dict) or not isinstance(payload.get("eventType"), str):
         raise ValueError("The delivery has no eventType and data.")
-    return Delivery(webhook_id=webhook_id, event_type=payload["eventType"], job_id=str(data.get("id") or ""),
+    return Delivery(event_type=payload["eventType"], job_id=str(data.get("id") or ""),
                     company_id=str(data.get("companyId") or ""))

@@ -51,17 +51,17 @@ def test_anything_else_is_refused(change):
 
 
 def test_a_verified_delivery_says_which_job_of_which_company():
-    delivery = delivery_read(webhook_id="msg_1", body=BODY)
+    delivery = delivery_read(body=BODY)
     assert (delivery.job_id, delivery.company_id, delivery.export_job_created) == ("job-1", "c-1", True)
     # The docs spell the event four ways (pleo-api README §12.3): each announces a new job.
     for name in ("v1.export.job-created", "v2.export-job.created", "export-job.created"):
         body = json.dumps({"data": {"id": "j"}, "eventType": name}).encode()
-        assert delivery_read(webhook_id="m", body=body).export_job_created
+        assert delivery_read(body=body).export_job_created
     other = json.dumps({"data": {"id": "j"}, "eventType": "v1.expense.created"}).encode()
-    assert not delivery_read(webhook_id="m", body=other).export_job_created
+    assert not delivery_read(body=other).export_job_created
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", b'{"data": {}}', b'{"eventType": "x"}', b"\xff\xfe"])
 def test_a_body_not_in_the_docs_shape_is_an_error(body):
     with pytest.raises(ValueError):
-        delivery_read(webhook_id="m", body=body)
+        delivery_read(body=body)
